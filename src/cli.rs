@@ -1,0 +1,59 @@
+//! The command line: clap definitions only.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// driftless: a static-site generator for data-driven wikis. Every derived number is computed
+/// from the data at build time, so prose, tables and charts never drift apart.
+#[derive(Debug, Parser)]
+#[command(name = "driftless", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute every value, render every page and publish the wiki to site/ (atomically)
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// Where to publish the site [default: ROOT/site]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Rebuild without publishing and check links, anchors, the values lock, claims and
+    /// hand-typed figures
+    Check {
+        #[command(flatten)]
+        common: Common,
+        /// Also check http(s) links (needs network; results are cached)
+        #[arg(long)]
+        external: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+/// Options of every command.
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// The wiki's folder (holding content/, data/, templates/) [default: the current folder]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Worker threads [default: one per core]; the output is the same for any number
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable by a person
+    Human,
+    /// One JSON document, for tools
+    Json,
+}

@@ -1,0 +1,62 @@
+//! `driftless build`: run the pipeline, write the lock file of derived values, publish.
+
+use std::time::Instant;
+
+use super::Outcome;
+use crate::project::{Locate, LOCK_FILE};
+use crate::source::SourceMap;
+
+/// Builds the wiki and publishes it.
+pub fn run(locate: &Locate) -> Outcome {
+    let started = Instant::now();
+    let sources = SourceMap::default();
+    let project = match crate::project::discover(locate, &sources) {
+        Ok(Ok(p)) => p,
+        Ok(Err(d)) => {
+            eprint!("{}", d.render());
+            return Outcome::Findings;
+        }
+        Err(e) => return Outcome::Failure(e.0),
+    };
+    let build = match crate::pipeline::run(&project, &sources) {
+        Ok(b) => b,
+        Err(mut d) => {
+            d.sort();
+            eprint!("{}", d.render());
+            eprintln!(
+                "the build failed; {} was left as it was",
+                project.out_dir.display()
+            );
+            return Outcome::Findings;
+        }
+    };
+    let lock_path = project.root.join(LOCK_FILE);
+    if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(build.lock.as_str()) {
+        if let Err(e) = write_atomically(&lock_path, build.lock.as_bytes()) {
+            return Outcome::Failure(format!("cannot write {}: {e}", lock_path.display()));
+        }
+    }
+    if let Err(e) = crate::publish::publish(&build.output, &project.out_dir) {
+        return Outcome::Failure(e);
+    }
+    let values = build.model.derived_values().len();
+    eprintln!(
+        "built {} pages, {} datasets, {} derived values, {} errata into {} in {:.2}s",
+        build.pages.len(),
+        build.model.data.datasets.len(),
+        values,
+        build.errata.len(),
+        project.out_dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Outcome::Success
+}
+
+/// Replaces a file by writing a sibling and renaming it over the original.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

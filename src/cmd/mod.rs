@@ -1,0 +1,15 @@
+//! The subcommands. Each returns an [`Outcome`] that `main` maps to an exit code.
+
+pub mod build;
+pub mod check;
+
+/// How a command ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1: problems in the wiki's content or data (already printed).
+    Findings,
+    /// Exit 2: a usage or I/O error.
+    Failure(String),
+}

@@ -1,0 +1,168 @@
+//! Stage 4: content loading.
+//!
+//! Input: the Markdown files under `content/`. Output: [`Article`]s, sorted by slug, each with
+//! its front matter and its body. The front matter is replaced by as many empty lines in the
+//! body, so that line numbers of later errors are those of the file. Files and folders whose
+//! names start with `_` are not published.
+
+mod front_matter;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+pub use front_matter::FrontMatter;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::project::Project;
+use crate::source::{FileId, Pos, SourceMap};
+
+/// One article, read but not yet expanded.
+#[derive(Debug, Clone)]
+pub struct Article {
+    /// The page's path below the site root without slashes at the ends: `a/b`; "" for the home page.
+    pub slug: String,
+    /// The source file, relative to the wiki root.
+    pub path: PathBuf,
+    pub file: FileId,
+    pub front: FrontMatter,
+    /// The body, with the front matter blanked out (same line numbers as the file).
+    pub body: Arc<str>,
+}
+
+impl Article {
+    /// The page's URL relative to the site root: `a/b/`, or "" for the home page.
+    pub fn url(&self) -> String {
+        if self.slug.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.slug)
+        }
+    }
+
+    /// Whether this is the home page (`content/index.md`).
+    pub fn is_home(&self) -> bool {
+        self.slug.is_empty()
+    }
+}
+
+/// Reads every article.
+pub fn load_articles(project: &Project, sources: &SourceMap) -> Result<Vec<Article>, Diagnostics> {
+    let files = crate::fsutil::walk(&project.content_dir, &project.root, &["md"])?;
+    let files: Vec<_> = files
+        .into_iter()
+        .filter(|(_, rel)| {
+            let below = rel.strip_prefix("content").unwrap_or(rel);
+            !below
+                .components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('_'))
+        })
+        .collect();
+    let results: Vec<Result<Article, Diagnostics>> = files
+        .par_iter()
+        .map(|(abs, rel)| load_article(abs, rel, project, sources))
+        .collect();
+    let mut diags = Diagnostics::default();
+    let mut articles = Vec::new();
+    for r in results {
+        match r {
+            Ok(a) => articles.push(a),
+            Err(d) => diags.extend(d),
+        }
+    }
+    articles.sort_by(|a, b| a.slug.cmp(&b.slug).then(a.path.cmp(&b.path)));
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, a) in articles.iter().enumerate() {
+        // Case-insensitive: `A.md` and `a.md` would overwrite each other on some file systems.
+        let key = a.slug.to_lowercase();
+        if let Some(&prev) = seen.get(&key) {
+            let first = &articles[prev];
+            diags.push(
+                Diagnostic::error(format!(
+                    "{} and {} would both be published at `{}/`",
+                    first.path.display(),
+                    a.path.display(),
+                    a.slug
+                ))
+                .at(
+                    sources,
+                    Pos {
+                        file: a.file,
+                        line: 1,
+                        col: 1,
+                        len: 1,
+                    },
+                )
+                .help(
+                    "give one of them another file name or a different `slug:` in its front matter",
+                ),
+            );
+        } else {
+            seen.insert(key, i);
+        }
+    }
+    diags.into_result(articles)
+}
+
+fn load_article(
+    abs: &std::path::Path,
+    rel: &std::path::Path,
+    project: &Project,
+    sources: &SourceMap,
+) -> Result<Article, Diagnostics> {
+    let text = crate::fsutil::read_text(abs, rel)?;
+    let file = sources.add(rel, text.clone());
+    let (front, body) = front_matter::split(&text, file, sources)?;
+    let below = abs
+        .strip_prefix(&project.content_dir)
+        .unwrap_or(abs)
+        .with_extension("");
+    let mut slug = below.to_string_lossy().replace('\\', "/");
+    if slug == "index" {
+        slug.clear();
+    } else if let Some(s) = slug.strip_suffix("/index") {
+        slug = s.to_string();
+    }
+    if let Some(s) = &front.slug {
+        slug = s.trim_matches('/').to_string();
+    }
+    if !is_valid_slug(&slug) {
+        return Err(
+            Diagnostic::error(format!("`{slug}` cannot be a page address"))
+                .at(
+                    sources,
+                    Pos {
+                        file,
+                        line: 1,
+                        col: 1,
+                        len: 1,
+                    },
+                )
+                .help("use letters, digits, `-`, `_`, `.` and `/` between parts, without `..`")
+                .into(),
+        );
+    }
+    Ok(Article {
+        slug,
+        path: rel.to_path_buf(),
+        file,
+        front,
+        body: Arc::from(body),
+    })
+}
+
+fn is_valid_slug(slug: &str) -> bool {
+    slug.is_empty()
+        || slug.split('/').all(|part| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part != "data"
+                && part != "assets"
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        })
+}

@@ -1,0 +1,458 @@
+//! Stage 2: data loading and schema validation.
+//!
+//! Input: the files under `data/`. Output: [`Datasets`]: every dataset's columns (with types,
+//! units, display settings and formulas still as text) and its input cells, plus the global
+//! parameters and named figures. Each file is read once; YAML files are parsed in parallel.
+//! Cells hold numbers in base units (see `units`), so formulas never convert by hand.
+//! Derived cells are filled in later by the `formula` stage.
+
+mod cells;
+mod csv;
+mod schema;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::project::Project;
+use crate::source::{Pos, SourceMap};
+use crate::units::Unit;
+
+pub use cells::parse_number_text;
+
+/// The value of one cell, parameter or figure. Numbers are in base units.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Missing,
+    Num(f64),
+    /// A range as written ("4-5"); formulas use `rep`, the end the column's schema names.
+    Range {
+        lo: f64,
+        hi: f64,
+        rep: f64,
+    },
+    Text(Arc<str>),
+    Bool(bool),
+    Date(Arc<str>),
+    /// A row of the dataset a `ref:` column points to.
+    Ref(u32),
+}
+
+impl Value {
+    /// The number formulas compute with, if this is a number or a range.
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => Some(*n),
+            Value::Range { rep, .. } => Some(*rep),
+            _ => None,
+        }
+    }
+}
+
+/// The type of a column, parameter or figure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColType {
+    Number,
+    Integer,
+    Text,
+    Bool,
+    Date,
+    /// A key of the named dataset.
+    Ref(String),
+}
+
+impl ColType {
+    /// The name editors write in a schema.
+    pub fn name(&self) -> String {
+        match self {
+            ColType::Number => "number".into(),
+            ColType::Integer => "integer".into(),
+            ColType::Text => "text".into(),
+            ColType::Bool => "bool".into(),
+            ColType::Date => "date".into(),
+            ColType::Ref(d) => format!("ref:{d}"),
+        }
+    }
+
+    /// Whether values of this type are numbers with a unit.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, ColType::Number | ColType::Integer)
+    }
+}
+
+/// Which end of a range formulas use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeEnd {
+    Low,
+    Mid,
+    High,
+}
+
+/// How a number is shown, beyond what its unit implies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    /// From the unit: `EUR 0.13/MTok`, `2.8x`, `47%`, `1,792 GB/s`.
+    #[default]
+    Auto,
+    /// The unit as text after the number, even for money: `7,800 EUR`.
+    Plain,
+    /// Money: the currency in front (`EUR 7,800`, `$8,500`); needs a EUR or USD unit.
+    Currency,
+    /// A multiple: `2.8x`; needs a plain number.
+    Ratio,
+    /// A fraction shown in percent: 0.47 as `47%`; needs a plain number.
+    Percent,
+}
+
+/// A formula as written, with the position of its first character.
+#[derive(Debug, Clone)]
+pub struct FormulaSrc {
+    pub text: String,
+    pub pos: Pos,
+}
+
+/// What a column, parameter or figure is: its schema.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub ty: ColType,
+    pub unit: Unit,
+    pub precision: Option<usize>,
+    pub style: Style,
+    pub range: Option<RangeEnd>,
+    pub formula: Option<FormulaSrc>,
+    /// For a derived column: the input column holding the figures the source printed.
+    pub printed: Option<(String, Pos)>,
+    /// An input of figures printed by a source that its inputs cannot determine.
+    pub basis_printed: bool,
+    pub source: Option<String>,
+    pub source_url: Option<String>,
+    pub as_of: Option<String>,
+    /// Where the field is declared.
+    pub pos: Pos,
+}
+
+impl Field {
+    /// Whether the build computes this field.
+    pub fn is_derived(&self) -> bool {
+        self.formula.is_some()
+    }
+}
+
+/// A column of a dataset and its cells, one per row.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub field: Field,
+    pub cells: Vec<Value>,
+    /// Where each input cell was written (empty for derived columns).
+    pub cell_pos: Vec<Pos>,
+}
+
+/// Where a dataset or value comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    pub title: String,
+    pub description: Option<String>,
+    pub source: Option<String>,
+    pub source_url: Option<String>,
+    pub as_of: Option<String>,
+    /// Where the figures appear in the source article (for the errata page).
+    pub origin: Option<String>,
+}
+
+/// One dataset: a table of rows with typed, unit-carrying columns.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub name: String,
+    /// The schema file, relative to the wiki root.
+    pub file: PathBuf,
+    /// The CSV file holding the rows, if any.
+    pub csv_file: Option<PathBuf>,
+    pub meta: Meta,
+    pub key: usize,
+    pub label: Option<usize>,
+    pub columns: Vec<Column>,
+    pub col_by_name: HashMap<String, usize>,
+    pub row_keys: Vec<String>,
+    pub row_by_key: HashMap<String, usize>,
+    /// Where each row starts.
+    pub row_pos: Vec<Pos>,
+    pub row_source: Vec<Option<String>>,
+    pub row_note: Vec<Option<String>>,
+    /// Where the dataset is declared (its `columns:` key).
+    pub pos: Pos,
+}
+
+impl Dataset {
+    /// The column with this name.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.col_by_name.get(name).copied()
+    }
+
+    /// The row with this key.
+    pub fn row(&self, key: &str) -> Option<usize> {
+        self.row_by_key.get(key).copied()
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.row_keys.len()
+    }
+
+    /// Whether the dataset has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.row_keys.is_empty()
+    }
+
+    /// A "did you mean" hint for an unknown column.
+    pub fn column_hint(&self, name: &str) -> String {
+        did_you_mean(
+            name,
+            "column",
+            self.columns.iter().map(|c| c.field.name.as_str()),
+        )
+    }
+
+    /// A "did you mean" hint for an unknown row key.
+    pub fn row_hint(&self, key: &str) -> String {
+        did_you_mean(key, "row", self.row_keys.iter().map(String::as_str))
+    }
+
+    /// The text that names a row to readers: its label column, or its key.
+    pub fn row_label(&self, row: usize) -> String {
+        if let Some(l) = self.label {
+            if let Value::Text(t) = &self.columns[l].cells[row] {
+                return t.to_string();
+            }
+        }
+        self.row_keys[row].clone()
+    }
+}
+
+/// A parameter (input) or named figure (derived) that belongs to no dataset.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub field: Field,
+    pub value: Value,
+    /// The figure the source printed, in the field's unit.
+    pub printed: Option<f64>,
+    pub origin: Option<String>,
+    /// The file that declares it.
+    pub file: PathBuf,
+}
+
+/// Everything `data/` holds.
+#[derive(Debug, Clone, Default)]
+pub struct Datasets {
+    /// Sorted by name.
+    pub datasets: Vec<Dataset>,
+    pub by_name: HashMap<String, usize>,
+    /// Parameters and figures, sorted by name.
+    pub globals: Vec<Global>,
+    pub global_by_name: HashMap<String, usize>,
+}
+
+impl Datasets {
+    /// The dataset with this name.
+    pub fn dataset(&self, name: &str) -> Option<&Dataset> {
+        self.by_name.get(name).map(|&i| &self.datasets[i])
+    }
+
+    /// The parameter or figure with this name.
+    pub fn global(&self, name: &str) -> Option<&Global> {
+        self.global_by_name.get(name).map(|&i| &self.globals[i])
+    }
+}
+
+/// A parsed data file before names are checked across files.
+enum Loaded {
+    Dataset(Box<Dataset>, Vec<RefCell>),
+    Globals(Vec<Global>),
+}
+
+/// A `ref:` cell whose key is checked once every dataset is loaded.
+struct RefCell {
+    column: usize,
+    row: usize,
+    key: String,
+    pos: Pos,
+}
+
+/// Loads every dataset, parameter and figure under `data/`.
+pub fn load_datasets(project: &Project, sources: &SourceMap) -> Result<Datasets, Diagnostics> {
+    let files = crate::fsutil::walk(&project.data_dir, &project.root, &["yaml", "yml", "csv"])?;
+    let mut diags = Diagnostics::default();
+    let (yamls, csvs): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(p, _)| !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
+    let mut csv_by_stem: HashMap<PathBuf, (PathBuf, PathBuf)> = csvs
+        .into_iter()
+        .map(|(abs, rel)| (rel.with_extension(""), (abs, rel)))
+        .collect();
+    let claimed: Vec<PathBuf> = yamls
+        .iter()
+        .map(|(_, rel)| rel.with_extension(""))
+        .collect();
+
+    let results: Vec<Result<Loaded, Diagnostics>> = yamls
+        .par_iter()
+        .map(|(abs, rel)| {
+            let csv = csv_by_stem.get(&rel.with_extension(""));
+            load_file(abs, rel, csv, sources)
+        })
+        .collect();
+
+    for stem in &claimed {
+        csv_by_stem.remove(stem);
+    }
+    let mut orphans: Vec<_> = csv_by_stem.into_values().collect();
+    orphans.sort();
+    for (_, rel) in orphans {
+        diags.push(
+            Diagnostic::error(format!("{} has no schema", rel.display()))
+                .in_file(&rel)
+                .help(format!(
+                    "add {} declaring its key and columns (see the README, \"Datasets\")",
+                    rel.with_extension("yaml").display()
+                )),
+        );
+    }
+
+    let mut datasets = Vec::new();
+    let mut refs = Vec::new();
+    let mut globals = Vec::new();
+    for r in results {
+        match r {
+            Ok(Loaded::Dataset(d, r)) => {
+                refs.push((d.name.clone(), r));
+                datasets.push(*d);
+            }
+            Ok(Loaded::Globals(g)) => globals.extend(g),
+            Err(d) => diags.extend(d),
+        }
+    }
+    let mut out = assemble(datasets, globals, sources, &mut diags);
+    resolve_refs(&mut out, refs, sources, &mut diags);
+    diags.into_result(out)
+}
+
+fn load_file(
+    abs: &std::path::Path,
+    rel: &std::path::Path,
+    csv: Option<&(PathBuf, PathBuf)>,
+    sources: &SourceMap,
+) -> Result<Loaded, Diagnostics> {
+    let text = crate::fsutil::read_text(abs, rel)?;
+    let file = sources.add(rel, text.clone());
+    let node = crate::yaml::parse(&text, file, sources)?;
+    schema::load(&node, rel, csv, sources)
+}
+
+/// Indexes datasets and globals by name and rejects names defined twice.
+fn assemble(
+    mut datasets: Vec<Dataset>,
+    mut globals: Vec<Global>,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) -> Datasets {
+    datasets.sort_by(|a, b| a.name.cmp(&b.name));
+    globals.sort_by(|a, b| {
+        a.field
+            .name
+            .cmp(&b.field.name)
+            .then(a.field.pos.cmp(&b.field.pos))
+    });
+    let mut out = Datasets::default();
+    for g in globals {
+        if let Some(&prev) = out.global_by_name.get(&g.field.name) {
+            let first = &out.globals[prev];
+            let f = sources.get(first.field.pos.file);
+            diags.push(
+                Diagnostic::error(format!("`{}` is defined twice", g.field.name))
+                    .at(sources, g.field.pos)
+                    .label("second definition")
+                    .note(format!(
+                        "first defined at {}:{}",
+                        f.path.display(),
+                        first.field.pos.line
+                    ))
+                    .help("every parameter and figure lives in exactly one place: remove one"),
+            );
+            continue;
+        }
+        out.global_by_name
+            .insert(g.field.name.clone(), out.globals.len());
+        out.globals.push(g);
+    }
+    for d in datasets {
+        if let Some(g) = out.global(&d.name) {
+            diags.push(
+                Diagnostic::error(format!("`{}` names both a dataset and a parameter", d.name))
+                    .at(sources, g.field.pos)
+                    .help("rename the parameter or the dataset file"),
+            );
+        }
+        if crate::formula::is_function_name(&d.name) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "a dataset cannot be called `{}`, the name of a formula function",
+                    d.name
+                ))
+                .at(sources, d.pos)
+                .help("rename the file"),
+            );
+        }
+        out.by_name.insert(d.name.clone(), out.datasets.len());
+        out.datasets.push(d);
+    }
+    out
+}
+
+/// Turns the keys written in `ref:` columns into row indices of the target dataset.
+fn resolve_refs(
+    out: &mut Datasets,
+    refs: Vec<(String, Vec<RefCell>)>,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) {
+    for (name, cells) in refs {
+        let Some(&di) = out.by_name.get(&name) else {
+            continue;
+        };
+        for cell in cells {
+            let ColType::Ref(target) = out.datasets[di].columns[cell.column].field.ty.clone()
+            else {
+                continue;
+            };
+            let Some(t) = out.dataset(&target) else {
+                let pos = out.datasets[di].columns[cell.column].field.pos;
+                diags.push(
+                    Diagnostic::error(format!("column refers to an unknown dataset `{target}`"))
+                        .at(sources, pos)
+                        .help(did_you_mean(
+                            &target,
+                            "dataset",
+                            out.datasets.iter().map(|d| d.name.as_str()),
+                        )),
+                );
+                continue;
+            };
+            match t.row(&cell.key) {
+                Some(r) => {
+                    out.datasets[di].columns[cell.column].cells[cell.row] = Value::Ref(r as u32)
+                }
+                None => diags.push(
+                    Diagnostic::error(format!("`{}` is not a row of dataset `{target}`", cell.key))
+                        .at(sources, cell.pos)
+                        .label("unknown key")
+                        .help(t.row_hint(&cell.key)),
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,918 @@
+//! Reading a data file's YAML: a dataset schema (with its rows, or a CSV beside it), or a file of
+//! `params:` and `figures:`. Unknown keys are errors, so a misspelt setting never goes unnoticed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::cells::{parse_cell, CellInput};
+use super::{
+    ColType, Column, Dataset, Field, FormulaSrc, Global, Loaded, Meta, RangeEnd, RefCell, Style,
+    Value,
+};
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::source::{Pos, SourceMap};
+use crate::units::Unit;
+use crate::yaml::{Kind, Node};
+
+const DATASET_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "source",
+    "source_url",
+    "as_of",
+    "origin",
+    "key",
+    "label",
+    "columns",
+    "rows",
+];
+const COLUMN_KEYS: &[&str] = &[
+    "type",
+    "unit",
+    "title",
+    "description",
+    "precision",
+    "style",
+    "range",
+    "formula",
+    "printed",
+    "basis",
+    "source",
+    "source_url",
+    "as_of",
+];
+const GLOBAL_KEYS: &[&str] = &[
+    "value",
+    "formula",
+    "type",
+    "unit",
+    "title",
+    "description",
+    "precision",
+    "style",
+    "range",
+    "printed",
+    "origin",
+    "source",
+    "source_url",
+    "as_of",
+];
+
+/// Reads one data YAML file.
+pub(super) fn load(
+    node: &Node,
+    rel: &Path,
+    csv: Option<&(PathBuf, PathBuf)>,
+    sources: &SourceMap,
+) -> Result<Loaded, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let map = match &node.kind {
+        Kind::Map(m) => m,
+        Kind::Null => return Err(Diagnostic::error(format!("{} is empty", rel.display()))
+            .in_file(rel)
+            .help(
+                "a data file declares a dataset (`key:` and `columns:`) or `params:` / `figures:`",
+            )
+            .into()),
+        _ => {
+            return Err(Diagnostic::error(format!(
+                "{} must be a mapping at the top level",
+                rel.display()
+            ))
+            .at(sources, node.pos)
+            .help(
+                "a data file declares a dataset (`key:` and `columns:`) or `params:` / `figures:`",
+            )
+            .into())
+        }
+    };
+    let has = |k: &str| map.iter().any(|(key, _)| key.key_str() == Some(k));
+    if has("params") || has("figures") {
+        if has("columns") {
+            return Err(Diagnostic::error(
+                "a data file holds either a dataset or parameters, not both",
+            )
+            .at(sources, node.pos)
+            .help("move `params:` / `figures:` into their own file, such as data/params.yaml")
+            .into());
+        }
+        let globals = load_globals(map, rel, sources, &mut diags);
+        return diags.into_result(Loaded::Globals(globals));
+    }
+    let name = rel
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+    if !is_identifier(&name) {
+        return Err(Diagnostic::error(format!("`{name}` cannot name a dataset"))
+            .in_file(rel)
+            .help("rename the file with lowercase letters, digits and underscores, starting with a letter (gpu_power.yaml)")
+            .into());
+    }
+    let dataset = load_dataset(name, map, node.pos, rel, csv, sources, &mut diags);
+    match dataset {
+        Some((d, refs)) => diags.into_result(Loaded::Dataset(Box::new(d), refs)),
+        None => Err(diags),
+    }
+}
+
+/// Reads the entries of a mapping and remembers which keys were used.
+struct Entries<'a> {
+    entries: &'a [(Node, Node)],
+}
+
+impl<'a> Entries<'a> {
+    fn new(
+        entries: &'a [(Node, Node)],
+        allowed: &[&str],
+        what: &str,
+        sources: &SourceMap,
+        diags: &mut Diagnostics,
+    ) -> Self {
+        for (k, _) in entries {
+            match k.key_str() {
+                Some(name) if allowed.contains(&name) => {}
+                Some(name) => diags.push(
+                    Diagnostic::error(format!("unknown setting `{name}` in {what}"))
+                        .at(sources, k.pos)
+                        .help(did_you_mean(name, "setting", allowed.iter().copied())),
+                ),
+                None => diags.push(
+                    Diagnostic::error(format!("keys in {what} must be text")).at(sources, k.pos),
+                ),
+            }
+        }
+        Entries { entries }
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.key_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    fn text(&self, key: &str, sources: &SourceMap, diags: &mut Diagnostics) -> Option<String> {
+        let node = self.get(key)?;
+        match &node.kind {
+            Kind::Null => None,
+            Kind::Str(_) | Kind::Int(_) | Kind::Float(_) | Kind::Bool(_) => node.scalar_text(),
+            _ => {
+                diags.push(
+                    Diagnostic::error(format!("`{key}` must be text, not {}", node.type_name()))
+                        .at(sources, node.pos),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn meta(e: &Entries, default_title: &str, sources: &SourceMap, diags: &mut Diagnostics) -> Meta {
+    let source_url = e.text("source_url", sources, diags);
+    if let (Some(url), Some(node)) = (&source_url, e.get("source_url")) {
+        check_url(url, node.pos, sources, diags);
+    }
+    Meta {
+        title: e
+            .text("title", sources, diags)
+            .unwrap_or_else(|| default_title.to_string()),
+        description: e.text("description", sources, diags),
+        source: e.text("source", sources, diags),
+        source_url,
+        as_of: e.text("as_of", sources, diags),
+        origin: e.text("origin", sources, diags),
+    }
+}
+
+/// Source links end up in `href` attributes: only web addresses are accepted.
+fn check_url(url: &str, pos: Pos, sources: &SourceMap, diags: &mut Diagnostics) {
+    let lower = url.trim().to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        diags.push(
+            Diagnostic::error(format!("`{url}` is not a web address"))
+                .at(sources, pos)
+                .help("source links must start with https:// or http://"),
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn load_dataset(
+    name: String,
+    map: &[(Node, Node)],
+    pos: Pos,
+    rel: &Path,
+    csv: Option<&(PathBuf, PathBuf)>,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) -> Option<(Dataset, Vec<RefCell>)> {
+    let e = Entries::new(map, DATASET_KEYS, "a dataset", sources, diags);
+    let meta = meta(&e, &name, sources, diags);
+    let Some(columns_node) = e.get("columns") else {
+        diags.push(
+            Diagnostic::error(format!("dataset `{name}` declares no `columns:`"))
+                .at(sources, pos)
+                .help("list the columns with their types and units (see the README, \"Datasets\")"),
+        );
+        return None;
+    };
+    let Some(col_entries) = columns_node.as_map() else {
+        diags.push(
+            Diagnostic::error("`columns:` must be a mapping of column names to settings")
+                .at(sources, columns_node.pos),
+        );
+        return None;
+    };
+    let mut columns = Vec::new();
+    let mut col_by_name = HashMap::new();
+    for (k, v) in col_entries {
+        let Some(cname) = k.key_str() else {
+            diags.push(Diagnostic::error("column names must be text").at(sources, k.pos));
+            continue;
+        };
+        if !is_identifier(cname) && !cname.starts_with('_') {
+            diags.push(
+                Diagnostic::error(format!("`{cname}` cannot name a column"))
+                    .at(sources, k.pos)
+                    .help("use lowercase letters, digits and underscores, starting with a letter"),
+            );
+            continue;
+        }
+        if let Some(field) = load_field(cname, k.pos, v, COLUMN_KEYS, "a column", sources, diags) {
+            col_by_name.insert(cname.to_string(), columns.len());
+            columns.push(Column {
+                field,
+                cells: Vec::new(),
+                cell_pos: Vec::new(),
+            });
+        }
+    }
+    let key_name = e.text("key", sources, diags);
+    let Some(key_name) = key_name else {
+        diags.push(
+            Diagnostic::error(format!("dataset `{name}` names no `key:` column"))
+                .at(sources, pos)
+                .help("add `key: id` (the column whose values name the rows)"),
+        );
+        return None;
+    };
+    let Some(&key) = col_by_name.get(&key_name) else {
+        let at = e.get("key").map_or(pos, |n| n.pos);
+        diags.push(
+            Diagnostic::error(format!("the key `{key_name}` is not a column"))
+                .at(sources, at)
+                .help(did_you_mean(
+                    &key_name,
+                    "column",
+                    columns.iter().map(|c: &Column| c.field.name.as_str()),
+                )),
+        );
+        return None;
+    };
+    if columns[key].field.is_derived() || columns[key].field.ty != ColType::Text {
+        diags.push(
+            Diagnostic::error(format!(
+                "the key column `{key_name}` must be an input column of type text"
+            ))
+            .at(sources, columns[key].field.pos),
+        );
+    }
+    let label = match e.text("label", sources, diags) {
+        Some(l) => match col_by_name.get(&l) {
+            Some(&i) => Some(i),
+            None => {
+                diags.push(
+                    Diagnostic::error(format!("the label `{l}` is not a column"))
+                        .at(sources, e.get("label").map_or(pos, |n| n.pos))
+                        .help(did_you_mean(
+                            &l,
+                            "column",
+                            columns.iter().map(|c: &Column| c.field.name.as_str()),
+                        )),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    for c in &columns {
+        if let Some((printed, ppos)) = &c.field.printed {
+            if !col_by_name.contains_key(printed) {
+                diags.push(
+                    Diagnostic::error(format!("`printed: {printed}` names no column of `{name}`"))
+                        .at(sources, *ppos)
+                        .help(did_you_mean(
+                            printed,
+                            "column",
+                            columns.iter().map(|c: &Column| c.field.name.as_str()),
+                        )),
+                );
+            }
+        }
+    }
+    let mut dataset = Dataset {
+        name: name.clone(),
+        file: rel.to_path_buf(),
+        csv_file: csv.map(|(_, r)| r.clone()),
+        meta,
+        key,
+        label,
+        columns,
+        col_by_name,
+        row_keys: Vec::new(),
+        row_by_key: HashMap::new(),
+        row_pos: Vec::new(),
+        row_source: Vec::new(),
+        row_note: Vec::new(),
+        pos: columns_node.pos,
+    };
+    let rows: Vec<RowInput> = match (e.get("rows"), csv) {
+        (Some(r), Some((_, csv_rel))) => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "dataset `{name}` has rows both under `rows:` and in {}",
+                    csv_rel.display()
+                ))
+                .at(sources, r.pos)
+                .help("keep the rows in one place: remove `rows:` or the CSV file"),
+            );
+            return None;
+        }
+        (Some(r), None) => yaml_rows(r, sources, diags),
+        (None, Some((abs, csv_rel))) => super::csv::read_rows(abs, csv_rel, sources, diags),
+        (None, None) => Vec::new(),
+    };
+    let refs = fill_rows(&mut dataset, rows, sources, diags);
+    Some((dataset, refs))
+}
+
+/// One row as written, before its cells are typed.
+pub(super) struct RowInput {
+    pub pos: Pos,
+    /// (column name, position of the name, cell).
+    pub cells: Vec<(String, Pos, CellInput)>,
+}
+
+fn yaml_rows(node: &Node, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<RowInput> {
+    let Kind::Seq(items) = &node.kind else {
+        diags.push(
+            Diagnostic::error(format!("`rows:` must be a list, not {}", node.type_name()))
+                .at(sources, node.pos)
+                .help("write each row as `- { id: a, x: 1 }` or as an indented mapping after `- `"),
+        );
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for item in items {
+        let Some(entries) = item.as_map() else {
+            diags.push(
+                Diagnostic::error(format!(
+                    "a row must be a mapping of column names to values, not {}",
+                    item.type_name()
+                ))
+                .at(sources, item.pos),
+            );
+            continue;
+        };
+        let mut cells = Vec::new();
+        for (k, v) in entries {
+            let Some(col) = k.key_str() else {
+                diags.push(Diagnostic::error("column names must be text").at(sources, k.pos));
+                continue;
+            };
+            let input = match &v.kind {
+                Kind::Null => CellInput::Empty(v.pos),
+                Kind::Int(i) => CellInput::Number(*i as f64, v.pos),
+                Kind::Float(f) => CellInput::Number(*f, v.pos),
+                Kind::Bool(b) => CellInput::Bool(*b, v.pos),
+                Kind::Str(s) => CellInput::Text(s.clone(), v.pos),
+                _ => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "cell `{col}` must be a single value, not {}",
+                            v.type_name()
+                        ))
+                        .at(sources, v.pos),
+                    );
+                    continue;
+                }
+            };
+            cells.push((col.to_string(), k.pos, input));
+        }
+        rows.push(RowInput {
+            pos: item.pos,
+            cells,
+        });
+    }
+    rows
+}
+
+/// Types every cell of every row into the dataset's columns.
+fn fill_rows(
+    dataset: &mut Dataset,
+    rows: Vec<RowInput>,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<RefCell> {
+    let n = rows.len();
+    for c in &mut dataset.columns {
+        c.cells = vec![Value::Missing; n];
+        if !c.field.is_derived() {
+            c.cell_pos = vec![Pos::default(); n];
+        }
+    }
+    let mut refs = Vec::new();
+    for (ri, row) in rows.into_iter().enumerate() {
+        dataset.row_pos.push(row.pos);
+        dataset.row_source.push(None);
+        dataset.row_note.push(None);
+        let mut seen: Vec<&str> = Vec::new();
+        for (col, col_pos, input) in &row.cells {
+            if seen.contains(&col.as_str()) {
+                diags.push(
+                    Diagnostic::error(format!("column `{col}` appears twice in this row"))
+                        .at(sources, *col_pos),
+                );
+                continue;
+            }
+            seen.push(col);
+            if col == "_source" || col == "_note" {
+                let text = input.as_text();
+                let slot = if col == "_source" {
+                    &mut dataset.row_source[ri]
+                } else {
+                    &mut dataset.row_note[ri]
+                };
+                *slot = (!text.is_empty()).then_some(text);
+                continue;
+            }
+            let Some(ci) = dataset.column(col) else {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "`{col}` is not a column of dataset `{}`",
+                        dataset.name
+                    ))
+                    .at(sources, *col_pos)
+                    .help(dataset.column_hint(col))
+                    .help("declare the column under `columns:` first"),
+                );
+                continue;
+            };
+            let column = &mut dataset.columns[ci];
+            if column.field.is_derived() {
+                diags.push(
+                    Diagnostic::error(format!("`{col}` is computed by its formula and cannot be typed in"))
+                        .at(sources, input.pos())
+                        .help("remove the value: the build computes it (for the source's own figure, use an input column and `printed:`)"),
+                );
+                continue;
+            }
+            column.cell_pos[ri] = input.pos();
+            match parse_cell(input, &column.field, sources) {
+                Ok(Value::Text(key)) if matches!(column.field.ty, ColType::Ref(_)) => {
+                    refs.push(RefCell {
+                        column: ci,
+                        row: ri,
+                        key: key.to_string(),
+                        pos: input.pos(),
+                    });
+                }
+                Ok(v) => column.cells[ri] = v,
+                Err(d) => diags.push(d),
+            }
+        }
+        let key_value = &dataset.columns[dataset.key].cells[ri];
+        match key_value {
+            Value::Text(k) => {
+                let k = k.to_string();
+                if let Some(&prev) = dataset.row_by_key.get(&k) {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "two rows of `{}` have the key `{k}`",
+                            dataset.name
+                        ))
+                        .at(sources, dataset.columns[dataset.key].cell_pos[ri])
+                        .note(format!(
+                            "the first is at line {}",
+                            dataset.row_pos[prev].line
+                        ))
+                        .help("row keys must be unique: rename one"),
+                    );
+                } else {
+                    dataset.row_by_key.insert(k.clone(), ri);
+                }
+                dataset.row_keys.push(k);
+            }
+            _ => {
+                let key = &dataset.columns[dataset.key].field.name;
+                diags.push(
+                    Diagnostic::error(format!(
+                        "this row has no `{key}`, the key of `{}`",
+                        dataset.name
+                    ))
+                    .at(sources, row.pos)
+                    .help(format!("give every row a unique `{key}`")),
+                );
+                dataset.row_keys.push(format!("#{}", ri + 1));
+            }
+        }
+    }
+    refs
+}
+
+/// Reads the settings of a column, parameter or figure.
+fn load_field(
+    name: &str,
+    pos: Pos,
+    node: &Node,
+    allowed: &[&str],
+    what: &str,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) -> Option<Field> {
+    let entries: &[(Node, Node)] = match &node.kind {
+        Kind::Map(m) => m,
+        Kind::Null => &[],
+        _ => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "the settings of `{name}` must be a mapping, not {}",
+                    node.type_name()
+                ))
+                .at(sources, node.pos)
+                .help("write for example `{ unit: W, precision: 0 }`"),
+            );
+            return None;
+        }
+    };
+    let e = Entries::new(entries, allowed, what, sources, diags);
+    let formula = e.get("formula").and_then(|n| match &n.kind {
+        Kind::Str(s) => Some(FormulaSrc {
+            text: s.clone(),
+            pos: formula_pos(n, sources),
+        }),
+        Kind::Int(_) | Kind::Float(_) => {
+            diags.push(
+                Diagnostic::error(format!("`{name}` has a number as its formula"))
+                    .at(sources, n.pos)
+                    .help(
+                        "a typed number is an input: use `value:` (for a parameter) or a data cell",
+                    ),
+            );
+            None
+        }
+        _ => {
+            diags.push(Diagnostic::error("`formula` must be text").at(sources, n.pos));
+            None
+        }
+    });
+    let unit_text = e.text("unit", sources, diags);
+    let unit = match &unit_text {
+        Some(u) => match Unit::parse(u) {
+            Ok(unit) => unit,
+            Err(err) => {
+                let upos = e.get("unit").map_or(pos, |n| n.pos);
+                let mut d = Diagnostic::error(format!("unknown unit in `{u}`: {}", err.message))
+                    .at(sources, upos.shifted(err.offset as u32, 1))
+                    .label("here");
+                if let Some(h) = err.help {
+                    d = d.help(h);
+                }
+                diags.push(d);
+                Unit::one()
+            }
+        },
+        None => Unit::one(),
+    };
+    let ty = match e.text("type", sources, diags) {
+        Some(t) => match parse_type(&t) {
+            Some(ty) => ty,
+            None => {
+                diags.push(
+                    Diagnostic::error(format!("unknown type `{t}`"))
+                        .at(sources, e.get("type").map_or(pos, |n| n.pos))
+                        .help("types are number, integer, text, bool, date and ref:<dataset>"),
+                );
+                ColType::Number
+            }
+        },
+        None => ColType::Number,
+    };
+    if unit_text.is_some() && !ty.is_numeric() {
+        diags.push(
+            Diagnostic::error(format!("`{name}` is {} and cannot have a unit", ty.name()))
+                .at(sources, e.get("unit").map_or(pos, |n| n.pos)),
+        );
+    }
+    let precision = e.get("precision").and_then(|n| match n.kind {
+        Kind::Int(p) if (0..=12).contains(&p) => Some(p as usize),
+        _ => {
+            diags.push(
+                Diagnostic::error("`precision` must be a whole number of decimals from 0 to 12")
+                    .at(sources, n.pos),
+            );
+            None
+        }
+    });
+    let style = match e.text("style", sources, diags).as_deref() {
+        None | Some("auto") => Style::Auto,
+        Some(s) => {
+            let at = e.get("style").map_or(pos, |n| n.pos);
+            let style = match s {
+                "plain" => Some(Style::Plain),
+                "currency" => Some(Style::Currency),
+                "ratio" => Some(Style::Ratio),
+                "percent" => Some(Style::Percent),
+                _ => None,
+            };
+            match style {
+                None => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "`style: {s}` is not one of plain, currency, ratio, percent"
+                        ))
+                        .at(sources, at),
+                    );
+                    Style::Auto
+                }
+                Some(Style::Currency) if unit.currency().is_none() => {
+                    diags.push(
+                        Diagnostic::error(format!("`style: currency` needs a money unit such as EUR or USD/MTok, not `{}`", unit.symbol))
+                            .at(sources, at),
+                    );
+                    Style::Auto
+                }
+                Some(st @ (Style::Ratio | Style::Percent)) if !unit.dim.is_none() => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "`style: {s}` is for plain numbers, but the unit is `{}`",
+                            unit.symbol
+                        ))
+                        .at(sources, at)
+                        .help("remove the unit, or the style"),
+                    );
+                    let _ = st;
+                    Style::Auto
+                }
+                Some(st) => st,
+            }
+        }
+    };
+    let range =
+        e.text("range", sources, diags)
+            .and_then(|r| match r.as_str() {
+                "low" => Some(RangeEnd::Low),
+                "mid" => Some(RangeEnd::Mid),
+                "high" => Some(RangeEnd::High),
+                _ => {
+                    diags.push(
+                Diagnostic::error(format!("`range: {r}` is not one of low, mid, high"))
+                    .at(sources, e.get("range").map_or(pos, |n| n.pos))
+                    .help("say which end of a range such as `4-5` formulas use: low, mid or high"),
+            );
+                    None
+                }
+            });
+    let basis_printed = match e.text("basis", sources, diags).as_deref() {
+        None => false,
+        Some("printed") => true,
+        Some(other) => {
+            diags.push(
+                Diagnostic::error(format!("`basis: {other}` is not known"))
+                    .at(sources, e.get("basis").map_or(pos, |n| n.pos))
+                    .help("the only basis is `printed`: a figure the source printed that its inputs cannot determine"),
+            );
+            false
+        }
+    };
+    let printed = match e.get("printed") {
+        Some(n) if allowed == COLUMN_KEYS => {
+            match &n.kind {
+                Kind::Str(s) => Some((s.clone(), n.pos)),
+                _ => {
+                    diags.push(
+                    Diagnostic::error("`printed` of a column names the input column holding the printed figures")
+                        .at(sources, n.pos),
+                );
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    if printed.is_some() && formula.is_none() {
+        diags.push(
+            Diagnostic::error(format!("`{name}` has `printed:` but no formula"))
+                .at(sources, pos)
+                .help("`printed:` belongs on a derived column, to compare it with the source's figures"),
+        );
+    }
+    let source_url = e.text("source_url", sources, diags);
+    if let (Some(url), Some(n)) = (&source_url, e.get("source_url")) {
+        check_url(url, n.pos, sources, diags);
+    }
+    let title = e
+        .text("title", sources, diags)
+        .unwrap_or_else(|| name.to_string());
+    Some(Field {
+        name: name.to_string(),
+        title,
+        description: e.text("description", sources, diags),
+        ty,
+        unit,
+        precision,
+        style,
+        range,
+        formula,
+        printed,
+        basis_printed,
+        source: e.text("source", sources, diags),
+        source_url,
+        as_of: e.text("as_of", sources, diags),
+        pos: Pos {
+            len: name.chars().count().max(1) as u32,
+            ..pos
+        },
+    })
+}
+
+/// The position of a formula's first character. For a quoted scalar, serde-saphyr points at the
+/// quote; a block scalar (`>-`, `|`) starts on the next line.
+fn formula_pos(node: &Node, sources: &SourceMap) -> Pos {
+    let file = sources.get(node.pos.file);
+    let line = file.line_text(node.pos.line).unwrap_or_default();
+    let rest: String = line.chars().skip(node.pos.col as usize - 1).collect();
+    if rest.starts_with('"') || rest.starts_with('\'') {
+        return node.pos.shifted(1, node.pos.len);
+    }
+    if rest.starts_with('>') || rest.starts_with('|') {
+        let next = file.line_text(node.pos.line + 1).unwrap_or_default();
+        let indent = next.chars().take_while(|c| *c == ' ').count() as u32;
+        return Pos {
+            line: node.pos.line + 1,
+            col: indent + 1,
+            ..node.pos
+        };
+    }
+    node.pos
+}
+
+fn load_globals(
+    map: &[(Node, Node)],
+    rel: &Path,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<Global> {
+    let _ = Entries::new(
+        map,
+        &["params", "figures"],
+        "a parameters file",
+        sources,
+        diags,
+    );
+    let mut out = Vec::new();
+    for (k, v) in map {
+        let is_figures = match k.key_str() {
+            Some("params") => false,
+            Some("figures") => true,
+            _ => continue,
+        };
+        let Some(entries) = v.as_map() else {
+            if !matches!(v.kind, Kind::Null) {
+                diags.push(
+                    Diagnostic::error("expected a mapping of names to settings").at(sources, v.pos),
+                );
+            }
+            continue;
+        };
+        for (nk, nv) in entries {
+            let Some(name) = nk.key_str() else {
+                diags.push(Diagnostic::error("names must be text").at(sources, nk.pos));
+                continue;
+            };
+            if !is_identifier(name) {
+                diags.push(
+                    Diagnostic::error(format!("`{name}` cannot name a parameter"))
+                        .at(sources, nk.pos)
+                        .help(
+                            "use lowercase letters, digits and underscores, starting with a letter",
+                        ),
+                );
+                continue;
+            }
+            let Some(field) =
+                load_field(name, nk.pos, nv, GLOBAL_KEYS, "a parameter", sources, diags)
+            else {
+                continue;
+            };
+            let entries: &[(Node, Node)] = nv.as_map().unwrap_or(&[]);
+            let get = |key: &str| {
+                entries
+                    .iter()
+                    .find(|(k, _)| k.key_str() == Some(key))
+                    .map(|(_, v)| v)
+            };
+            if is_figures && field.formula.is_none() {
+                diags.push(
+                    Diagnostic::error(format!("figure `{name}` has no formula"))
+                        .at(sources, nk.pos)
+                        .help("figures are computed: add `formula:`, or move the value under `params:`"),
+                );
+                continue;
+            }
+            if !is_figures && field.formula.is_some() {
+                diags.push(
+                    Diagnostic::error(format!("parameter `{name}` has a formula"))
+                        .at(sources, nk.pos)
+                        .help("parameters are inputs: move it under `figures:`"),
+                );
+                continue;
+            }
+            let value = if is_figures {
+                if let Some(v) = get("value") {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "figure `{name}` is computed and cannot also have a value"
+                        ))
+                        .at(sources, v.pos)
+                        .help("keep the source's figure as `printed:` for the errata page"),
+                    );
+                }
+                Value::Missing
+            } else {
+                match get("value") {
+                    Some(v) => {
+                        let input = match &v.kind {
+                            Kind::Int(i) => CellInput::Number(*i as f64, v.pos),
+                            Kind::Float(f) => CellInput::Number(*f, v.pos),
+                            Kind::Bool(b) => CellInput::Bool(*b, v.pos),
+                            Kind::Str(s) => CellInput::Text(s.clone(), v.pos),
+                            _ => CellInput::Empty(v.pos),
+                        };
+                        match parse_cell(&input, &field, sources) {
+                            Ok(v) => v,
+                            Err(d) => {
+                                diags.push(d);
+                                Value::Missing
+                            }
+                        }
+                    }
+                    None => {
+                        diags.push(
+                            Diagnostic::error(format!("parameter `{name}` has no `value:`"))
+                                .at(sources, nk.pos),
+                        );
+                        Value::Missing
+                    }
+                }
+            };
+            let printed = get("printed").and_then(|n| match n.kind {
+                Kind::Int(i) => Some(i as f64),
+                Kind::Float(f) => Some(f),
+                _ => {
+                    diags.push(
+                        Diagnostic::error("`printed` of a figure is the number the source printed, in the figure's unit")
+                            .at(sources, n.pos),
+                    );
+                    None
+                }
+            });
+            let origin = get("origin").and_then(Node::scalar_text);
+            out.push(Global {
+                field,
+                value,
+                printed,
+                origin,
+                file: rel.to_path_buf(),
+            });
+        }
+    }
+    out
+}
+
+/// Parses `number`, `text`, `ref:gpus`, ...
+fn parse_type(t: &str) -> Option<ColType> {
+    Some(match t.trim() {
+        "number" => ColType::Number,
+        "integer" => ColType::Integer,
+        "text" => ColType::Text,
+        "bool" => ColType::Bool,
+        "date" => ColType::Date,
+        other => {
+            let target = other.strip_prefix("ref:")?.trim();
+            if !is_identifier(target) {
+                return None;
+            }
+            ColType::Ref(target.to_string())
+        }
+    })
+}
+
+/// Names of datasets, columns and parameters: a lowercase letter, then letters, digits, `_`.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

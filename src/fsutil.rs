@@ -1,0 +1,147 @@
+//! Reading the wiki's files safely: bounded sizes, UTF-8 with a clear error, no way out of the
+//! wiki's folder (through `..`, absolute paths or symbolic links), sorted walks.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// The largest input file driftless reads. Larger files are refused with an error rather than
+/// exhausting memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a text file. `rel` is the path shown in messages.
+pub fn read_text(path: &Path, rel: &Path) -> Result<Arc<str>, Diagnostics> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Diagnostic::error(format!("cannot read {}: {e}", rel.display())).in_file(rel)
+    })?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(format!(
+            "{} is {} MiB, more than the {} MiB driftless reads",
+            rel.display(),
+            meta.len() / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ))
+        .in_file(rel)
+        .help("split the file into smaller ones")
+        .into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(format!("cannot read {}: {e}", rel.display())).in_file(rel)
+    })?;
+    decode_utf8(bytes, rel)
+}
+
+/// Decodes UTF-8, dropping a byte-order mark; invalid bytes are an error at their line and column.
+pub fn decode_utf8(bytes: Vec<u8>, rel: &Path) -> Result<Arc<str>, Diagnostics> {
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Ok(Arc::from(text))
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(&bytes[..at]);
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let mut d = Diagnostic::error(format!(
+                "{} is not UTF-8 text: byte 0x{:02x} at line {line}, column {col}",
+                rel.display(),
+                bytes[at]
+            ))
+            .help("save the file as UTF-8 (most editors offer it under \"Save with encoding\")");
+            d.location = Some(crate::diag::Location {
+                file: crate::diag::display_path(rel),
+                line: line as u32,
+                col: col as u32,
+                len: 1,
+                line_text: None,
+            });
+            Err(d.into())
+        }
+    }
+}
+
+/// Lists the files under `dir` with one of the given extensions, sorted by path, as
+/// (absolute path, path relative to `root`). Symbolic links that lead outside `root` are errors.
+pub fn walk(
+    dir: &Path,
+    root: &Path,
+    extensions: &[&str],
+) -> Result<Vec<(PathBuf, PathBuf)>, Diagnostics> {
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::default();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let rel = e.path().map(|p| relative(p, root)).unwrap_or_default();
+                diags.push(
+                    Diagnostic::error(format!("cannot read {}: {e}", rel.display())).in_file(&rel),
+                );
+                continue;
+            }
+        };
+        let path = entry.path();
+        let rel = relative(path, root);
+        let is_hidden = rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+        if is_hidden {
+            continue;
+        }
+        let ext_ok = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)));
+        if entry.path_is_symlink() {
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(&canonical_root) => {
+                    if target.is_file() && ext_ok {
+                        out.push((path.to_path_buf(), rel));
+                    }
+                }
+                _ => diags.push(
+                    Diagnostic::error(format!(
+                        "{} is a link to a place outside the wiki",
+                        rel.display()
+                    ))
+                    .in_file(&rel)
+                    .help("copy the file into the wiki instead of linking to it"),
+                ),
+            }
+            continue;
+        }
+        if entry.file_type().is_file() && ext_ok {
+            out.push((path.to_path_buf(), rel));
+        }
+    }
+    diags.into_result(out)
+}
+
+/// `path` relative to `root` (or `path` itself when it is not below `root`).
+pub fn relative(path: &Path, root: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+/// Whether a path written by an editor (a template name, an include) stays inside its folder:
+/// relative, without `..`, not absolute.
+pub fn is_contained(path: &str) -> bool {
+    let p = Path::new(path);
+    !path.is_empty()
+        && !p.is_absolute()
+        && !path.starts_with('/')
+        && !path.starts_with('\\')
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}

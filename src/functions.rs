@@ -1,0 +1,726 @@
+//! What editors can use inside articles: every dataset, parameter and figure as a variable, the
+//! filters `number`, `precision` and `to`, and the functions `table`, `span`, `compare`,
+//! `claim`, `chart` and `errata`.
+//!
+//! Every value an article shows goes through [`PageScope`], which records it: the page knows
+//! exactly which values it depends on. Values reach the Markdown escaped, so a `<script>` or a
+//! `*` in a data cell is shown as written. Functions that produce HTML (tables, charts) return a
+//! placeholder that the Markdown stage swaps for their HTML after parsing.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr};
+use minijinja::{Environment, Error, ErrorKind, State, Value};
+
+use crate::data::{Dataset, Value as Cell};
+use crate::formula::{self, Ctx, V};
+use crate::markdown::{escape_html, escape_markdown};
+use crate::model::{Model, ValueRef};
+use crate::units::Unit;
+
+/// A claim an article makes about the data, as evaluated.
+#[derive(Debug, Clone)]
+pub struct ClaimResult {
+    pub formula: String,
+    pub message: String,
+    pub holds: bool,
+    /// The values that break the claim, when it does not hold.
+    pub breaking: Vec<String>,
+}
+
+/// What rendering one article recorded.
+#[derive(Debug, Default)]
+pub struct Recording {
+    /// Every value the article shows.
+    pub values: BTreeSet<ValueRef>,
+    /// Datasets the article shows whole or in part (tables, charts, spans).
+    pub datasets: BTreeSet<usize>,
+    /// HTML produced by functions, swapped in for placeholders after Markdown rendering.
+    pub blocks: Vec<String>,
+    pub claims: Vec<ClaimResult>,
+}
+
+/// The root of an article's template context.
+#[derive(Debug)]
+pub struct PageScope {
+    pub model: Arc<Model>,
+    pub recording: Mutex<Recording>,
+    pub errata: Arc<Vec<crate::errata::Erratum>>,
+    /// The relative path from the page to the site root (`../` for `a/`).
+    pub root: String,
+}
+
+impl PageScope {
+    fn record(&self, r: ValueRef) {
+        self.lock().values.insert(r);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recording> {
+        self.recording.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores HTML and returns the placeholder that stands for it in the Markdown.
+    pub fn block(&self, html: String) -> String {
+        let mut r = self.lock();
+        r.blocks.push(html);
+        placeholder(r.blocks.len() - 1)
+    }
+}
+
+/// The text that stands for block `i` in expanded Markdown. Private-use characters cannot come
+/// from an editor's keyboard by accident, and Markdown leaves them alone.
+pub fn placeholder(i: usize) -> String {
+    format!("\u{E000}{i}\u{E001}")
+}
+
+impl Object for PageScope {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        if name == "__page" {
+            return Some(Value::from_dyn_object(self.clone()));
+        }
+        let data = &self.model.data;
+        if let Some(&ds) = data.by_name.get(name) {
+            return Some(Value::from_object(DatasetObj {
+                scope: self.clone(),
+                ds,
+            }));
+        }
+        if let Some(&g) = data.global_by_name.get(name) {
+            return Some(CellObj::value(self, ValueRef::Global(g)));
+        }
+        None
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Empty
+    }
+}
+
+/// A dataset in a template: index it by row key, or loop over its rows.
+#[derive(Debug)]
+struct DatasetObj {
+    scope: Arc<PageScope>,
+    ds: usize,
+}
+
+impl Object for DatasetObj {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let d = &self.scope.model.data.datasets[self.ds];
+        let row = d.row(key.as_str()?)?;
+        Some(Value::from_object(RowObj {
+            scope: self.scope.clone(),
+            ds: self.ds,
+            row,
+        }))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        self.scope.lock().datasets.insert(self.ds);
+        let n = self.scope.model.data.datasets[self.ds].len();
+        let me = self.clone();
+        Enumerator::Iter(Box::new((0..n).map(move |row| {
+            Value::from_object(RowObj {
+                scope: me.scope.clone(),
+                ds: me.ds,
+                row,
+            })
+        })))
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape_markdown(
+            &self.scope.model.data.datasets[self.ds].meta.title,
+        ))
+    }
+}
+
+/// A row in a template: its columns are attributes; `key` and `label` name it.
+#[derive(Debug)]
+struct RowObj {
+    scope: Arc<PageScope>,
+    ds: usize,
+    row: usize,
+}
+
+impl Object for RowObj {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let d = &self.scope.model.data.datasets[self.ds];
+        let name = key.as_str()?;
+        if let Some(col) = d.column(name) {
+            return Some(CellObj::value(
+                &self.scope,
+                ValueRef::Cell {
+                    ds: self.ds,
+                    row: self.row,
+                    col,
+                },
+            ));
+        }
+        match name {
+            "key" => Some(Value::from(d.row_keys[self.row].clone())),
+            "label" => Some(Value::from(escape_markdown(&d.row_label(self.row)))),
+            _ => None,
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.scope.model.data.datasets[self.ds];
+        f.write_str(&escape_markdown(&d.row_label(self.row)))
+    }
+}
+
+/// One value in a template. Shows with its unit and precision; `.value` is the plain number.
+#[derive(Debug, Clone)]
+pub struct CellObj {
+    scope: Arc<PageScope>,
+    at: ValueRef,
+    decimals: Option<usize>,
+    unit: Option<Unit>,
+    bare: bool,
+}
+
+impl CellObj {
+    fn value(scope: &Arc<PageScope>, at: ValueRef) -> Value {
+        Value::from_object(CellObj {
+            scope: scope.clone(),
+            at,
+            decimals: None,
+            unit: None,
+            bare: false,
+        })
+    }
+
+    fn text(&self) -> String {
+        self.scope.record(self.at);
+        let (field, value) = self.scope.model.get(self.at);
+        let model = &self.scope.model;
+        let s = if self.bare {
+            model.display_number(field, value, self.decimals, self.unit.as_ref())
+        } else {
+            model.display_as(field, value, self.decimals, self.unit.as_ref())
+        };
+        escape_markdown(&s)
+    }
+
+    /// The number in the shown unit, for comparisons in templates.
+    fn number(&self) -> Option<f64> {
+        let (field, value) = self.scope.model.get(self.at);
+        let unit = self.unit.as_ref().unwrap_or(&field.unit);
+        value.number().map(|n| n / unit.factor)
+    }
+}
+
+impl Object for CellObj {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        let (field, value) = self.scope.model.get(self.at);
+        match name {
+            "value" => {
+                self.scope.record(self.at);
+                Some(match value {
+                    Cell::Num(_) | Cell::Range { .. } => {
+                        Value::from(self.number().unwrap_or(f64::NAN))
+                    }
+                    Cell::Text(t) | Cell::Date(t) => Value::from(t.to_string()),
+                    Cell::Bool(b) => Value::from(*b),
+                    Cell::Missing => Value::from(()),
+                    Cell::Ref(_) => Value::from(self.scope.model.display(field, value)),
+                })
+            }
+            "unit" => Some(Value::from(
+                self.unit.as_ref().unwrap_or(&field.unit).symbol.clone(),
+            )),
+            "title" => Some(Value::from(escape_markdown(&field.title))),
+            "description" => Some(Value::from(
+                field.description.clone().map(|d| escape_markdown(&d)),
+            )),
+            "present" => Some(Value::from(!matches!(value, Cell::Missing))),
+            "low" | "high" => {
+                let Cell::Range { lo, hi, .. } = value else {
+                    return Some(Value::from_object((**self).clone()));
+                };
+                let unit = self.unit.as_ref().unwrap_or(&field.unit);
+                let n = if name == "low" { *lo } else { *hi };
+                self.scope.record(self.at);
+                let dec = self
+                    .decimals
+                    .or(field.precision)
+                    .unwrap_or_else(|| crate::format::default_decimals(n / unit.factor));
+                Some(Value::from(escape_markdown(
+                    &crate::format::format_quantity(
+                        n / unit.factor,
+                        &unit.symbol,
+                        unit.currency(),
+                        dec,
+                    ),
+                )))
+            }
+            other => {
+                // Through a `ref:` cell to the referenced row's columns.
+                let Cell::Ref(r) = value else { return None };
+                let crate::data::ColType::Ref(target) = &field.ty else {
+                    return None;
+                };
+                let ds = *self.scope.model.data.by_name.get(target)?;
+                let col = self.scope.model.data.datasets[ds].column(other)?;
+                self.scope.record(self.at);
+                Some(CellObj::value(
+                    &self.scope,
+                    ValueRef::Cell {
+                        ds,
+                        row: *r as usize,
+                        col,
+                    },
+                ))
+            }
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, msg.into())
+}
+
+fn scope(state: &State) -> Result<Arc<PageScope>, Error> {
+    state
+        .lookup("__page")
+        .and_then(|v| v.downcast_object::<PageScope>())
+        .ok_or_else(|| invalid("data functions are only available in articles"))
+}
+
+fn cell_of(v: &Value) -> Result<Arc<CellObj>, Error> {
+    v.downcast_object::<CellObj>().ok_or_else(|| {
+        invalid(format!(
+            "expected a value from the data (such as `gpus[\"rtx-4090\"].vram`), found `{v}`"
+        ))
+    })
+}
+
+/// The dataset a function argument names: a dataset variable or its name as text.
+fn dataset_arg(scope: &PageScope, v: &Value) -> Result<usize, Error> {
+    if let Some(d) = v.downcast_object_ref::<DatasetObj>() {
+        return Ok(d.ds);
+    }
+    let data = &scope.model.data;
+    let name = v
+        .as_str()
+        .ok_or_else(|| invalid(format!("expected a dataset, found `{v}`")))?;
+    data.by_name.get(name).copied().ok_or_else(|| {
+        invalid(format!(
+            "unknown dataset `{name}`; {}",
+            crate::diag::did_you_mean(
+                name,
+                "dataset",
+                data.datasets.iter().map(|d| d.name.as_str())
+            )
+        ))
+    })
+}
+
+fn column_arg(d: &Dataset, name: &str) -> Result<usize, Error> {
+    d.column(name).ok_or_else(|| {
+        invalid(format!(
+            "`{name}` is not a column of dataset `{}`; {}",
+            d.name,
+            d.column_hint(name)
+        ))
+    })
+}
+
+/// Rows of a dataset that pass a `where=` formula, in the dataset's order.
+fn filtered_rows(model: &Model, ds: usize, filter: Option<&str>) -> Result<Vec<usize>, Error> {
+    let n = model.data.datasets[ds].len();
+    let Some(text) = filter else {
+        return Ok((0..n).collect());
+    };
+    let expr = formula::parse::parse(text)
+        .map_err(|e| invalid(format!("invalid `where` formula `{text}`: {}", e.message)))?;
+    let c = formula::compile::compile(&expr, &model.data, Some(ds)).map_err(|e| {
+        invalid(format!(
+            "in `where` formula `{text}`: {}{}",
+            e.message,
+            hint(&e.help)
+        ))
+    })?;
+    if c.ty != formula::Ty::Bool {
+        return Err(invalid(format!(
+            "the `where` formula `{text}` must be true or false"
+        )));
+    }
+    let mut rows = Vec::new();
+    for row in 0..n {
+        match formula::eval::eval(&c.ir, Ctx::row(&model.data, ds, row)) {
+            Ok(V::Bool(true)) => rows.push(row),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(invalid(format!(
+                    "in `where` formula `{text}`, row `{}`: {}",
+                    model.data.datasets[ds].row_keys[row], e.message
+                )))
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn hint(help: &[String]) -> String {
+    help.first().map_or(String::new(), |h| format!(" ({h})"))
+}
+
+/// Sorts rows by a column (`-col` for descending); empty cells go last.
+fn sort_rows(model: &Model, ds: usize, rows: &mut [usize], sort: &str) -> Result<(), Error> {
+    let d = &model.data.datasets[ds];
+    let (desc, name) = match sort.strip_prefix('-') {
+        Some(n) => (true, n),
+        None => (false, sort.trim_start_matches('+')),
+    };
+    let col = column_arg(d, name)?;
+    let cells = &d.columns[col].cells;
+    rows.sort_by(|a, b| {
+        use std::cmp::Ordering;
+        let (x, y) = (&cells[*a], &cells[*b]);
+        let ord = match (x.number(), y.number()) {
+            (Some(p), Some(q)) => p.partial_cmp(&q).unwrap_or(Ordering::Equal),
+            (Some(_), None) => return Ordering::Less,
+            (None, Some(_)) => return Ordering::Greater,
+            (None, None) => model
+                .display(&d.columns[col].field, x)
+                .cmp(&model.display(&d.columns[col].field, y)),
+        };
+        if desc {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
+    Ok(())
+}
+
+/// Registers the filters and functions on the article environment.
+pub fn register(env: &mut Environment<'static>) {
+    env.add_filter("number", |v: Value| -> Result<Value, Error> {
+        let c = cell_of(&v)?;
+        Ok(Value::from_object(CellObj {
+            bare: true,
+            ..(*c).clone()
+        }))
+    });
+    env.add_filter(
+        "precision",
+        |v: Value, decimals: usize| -> Result<Value, Error> {
+            let c = cell_of(&v)?;
+            if decimals > 12 {
+                return Err(invalid("precision takes 0 to 12 decimals"));
+            }
+            Ok(Value::from_object(CellObj {
+                decimals: Some(decimals),
+                ..(*c).clone()
+            }))
+        },
+    );
+    env.add_filter("to", |v: Value, unit: String| -> Result<Value, Error> {
+        let c = cell_of(&v)?;
+        let u = Unit::parse(&unit)
+            .map_err(|e| invalid(format!("unknown unit `{unit}`: {}", e.message)))?;
+        let (field, _) = c.scope.model.get(c.at);
+        if !u.is_compatible(&field.unit) {
+            return Err(invalid(format!(
+                "cannot show a value in {} as {unit}: the units measure different things",
+                field.unit.symbol
+            )));
+        }
+        Ok(Value::from_object(CellObj {
+            unit: Some(u),
+            ..(*c).clone()
+        }))
+    });
+    env.add_function("table", table);
+    env.add_function("span", span);
+    env.add_function("compare", compare);
+    env.add_function("claim", claim);
+    env.add_function("chart", chart);
+    env.add_function("errata", errata);
+}
+
+fn kw_str(kwargs: &Kwargs, name: &str) -> Result<Option<String>, Error> {
+    kwargs.get::<Option<String>>(name)
+}
+
+/// `table(dataset, columns=[...], where="...", sort="-col", headers={...}, caption="...", limit=n)`
+fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error> {
+    let scope = scope(state)?;
+    let model = &scope.model;
+    let ds = dataset_arg(&scope, &dataset)?;
+    let d = &model.data.datasets[ds];
+    let columns: Option<Vec<String>> = kwargs.get("columns")?;
+    let filter = kw_str(&kwargs, "where")?;
+    let sort = kw_str(&kwargs, "sort")?;
+    let caption = kw_str(&kwargs, "caption")?;
+    let limit: Option<usize> = kwargs.get("limit")?;
+    let headers: Option<Value> = kwargs.get("headers")?;
+    kwargs.assert_all_used()?;
+    let cols: Vec<usize> = match columns {
+        Some(names) => names
+            .iter()
+            .map(|n| column_arg(d, n))
+            .collect::<Result<_, _>>()?,
+        None => (0..d.columns.len())
+            .filter(|&c| !(c == d.key && d.label.is_some()))
+            .collect(),
+    };
+    let mut rows = filtered_rows(model, ds, filter.as_deref())?;
+    if let Some(s) = &sort {
+        sort_rows(model, ds, &mut rows, s)?;
+    }
+    if let Some(l) = limit {
+        rows.truncate(l);
+    }
+    let mut header_texts = Vec::new();
+    for &c in &cols {
+        let field = &d.columns[c].field;
+        let custom = match &headers {
+            Some(h) => h
+                .get_attr(&field.name)
+                .ok()
+                .filter(|v| !v.is_undefined() && !v.is_none())
+                .map(|v| v.to_string()),
+            None => None,
+        };
+        header_texts.push(custom.unwrap_or_else(|| crate::table::default_header(field)));
+    }
+    {
+        let mut rec = scope.lock();
+        rec.datasets.insert(ds);
+        for &row in &rows {
+            for &col in &cols {
+                rec.values.insert(ValueRef::Cell { ds, row, col });
+            }
+        }
+    }
+    let html = crate::table::render(
+        model,
+        ds,
+        &cols,
+        &rows,
+        &header_texts,
+        caption.as_deref(),
+        &scope.root,
+    );
+    Ok(format!("\n\n{}\n\n", scope.block(html)))
+}
+
+/// `span(dataset, "column", where="...")`: the lowest and highest value of a column.
+fn span(state: &State, dataset: Value, column: String, kwargs: Kwargs) -> Result<Value, Error> {
+    let scope = scope(state)?;
+    let model = &scope.model;
+    let ds = dataset_arg(&scope, &dataset)?;
+    let d = &model.data.datasets[ds];
+    let col = column_arg(d, &column)?;
+    let filter = kw_str(&kwargs, "where")?;
+    kwargs.assert_all_used()?;
+    let rows = filtered_rows(model, ds, filter.as_deref())?;
+    let with_values: Vec<(usize, f64)> = rows
+        .iter()
+        .filter_map(|&r| d.columns[col].cells[r].number().map(|n| (r, n)))
+        .collect();
+    let lo = with_values
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .ok_or_else(|| invalid(format!("no row of `{}` has a value in `{column}`", d.name)))?;
+    let hi = with_values
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("not empty");
+    scope.lock().datasets.insert(ds);
+    let low = CellObj {
+        scope: scope.clone(),
+        at: ValueRef::Cell { ds, row: lo.0, col },
+        decimals: None,
+        unit: None,
+        bare: false,
+    };
+    let high = CellObj {
+        at: ValueRef::Cell { ds, row: hi.0, col },
+        ..low.clone()
+    };
+    Ok(Value::from_object(SpanObj { low, high }))
+}
+
+#[derive(Debug)]
+struct SpanObj {
+    low: CellObj,
+    high: CellObj,
+}
+
+impl Object for SpanObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "low" => Some(Value::from_object(self.low.clone())),
+            "high" => Some(Value::from_object(self.high.clone())),
+            _ => None,
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} to {}", self.low.text(), self.high.text())
+    }
+}
+
+/// `compare(a, b, less="cheaper", more="more expensive", precision=1, same="as costly as")`:
+/// "2.8x cheaper" when `a` is below `b`, "1.8x more expensive" when above.
+fn compare(a: Value, b: Value, kwargs: Kwargs) -> Result<String, Error> {
+    let (x, y) = (cell_of(&a)?, cell_of(&b)?);
+    let less = kw_str(&kwargs, "less")?.unwrap_or_else(|| "lower".into());
+    let more = kw_str(&kwargs, "more")?.unwrap_or_else(|| "higher".into());
+    let same = kw_str(&kwargs, "same")?.unwrap_or_else(|| "about the same as".into());
+    let decimals: usize = kwargs.get::<Option<usize>>("precision")?.unwrap_or(1);
+    kwargs.assert_all_used()?;
+    let (fx, vx) = x.scope.model.get(x.at);
+    let (fy, vy) = y.scope.model.get(y.at);
+    if !fx.unit.is_compatible(&fy.unit) {
+        return Err(invalid(format!(
+            "cannot compare {} with {}: the units measure different things",
+            fx.unit.symbol, fy.unit.symbol
+        )));
+    }
+    let (Some(p), Some(q)) = (vx.number(), vy.number()) else {
+        return Err(invalid("compare needs two numbers"));
+    };
+    x.scope.record(x.at);
+    y.scope.record(y.at);
+    if p <= 0.0 || q <= 0.0 {
+        return Err(invalid("compare needs two positive numbers"));
+    }
+    let (ratio, word) = if p < q { (q / p, less) } else { (p / q, more) };
+    let shown = crate::format::format_number(ratio, decimals);
+    if shown == crate::format::format_number(1.0, decimals) {
+        return Ok(escape_markdown(&same));
+    }
+    Ok(escape_markdown(&format!("{shown}x {word}")))
+}
+
+/// `claim("formula", "what it asserts")`: renders nothing; the build fails if it is false.
+fn claim(state: &State, formula_text: String, message: Option<String>) -> Result<String, Error> {
+    let scope = scope(state)?;
+    let model = &scope.model;
+    let expr = formula::parse::parse(&formula_text).map_err(|e| {
+        invalid(format!(
+            "invalid claim formula `{formula_text}`: {}",
+            e.message
+        ))
+    })?;
+    let c = formula::compile::compile(&expr, &model.data, None).map_err(|e| {
+        invalid(format!(
+            "in claim `{formula_text}`: {}{}",
+            e.message,
+            hint(&e.help)
+        ))
+    })?;
+    if c.ty != formula::Ty::Bool {
+        return Err(invalid(format!(
+            "the claim `{formula_text}` must be true or false, not {}",
+            c.ty.describe(&model.data)
+        )));
+    }
+    let holds = match formula::eval::eval(&c.ir, Ctx::global(&model.data)) {
+        Ok(V::Bool(b)) => b,
+        Ok(_) => false,
+        Err(e) => return Err(invalid(format!("in claim `{formula_text}`: {}", e.message))),
+    };
+    let breaking = if holds {
+        Vec::new()
+    } else {
+        crate::claims::explain(&c.ir, model)
+    };
+    {
+        let mut rec = scope.lock();
+        for dep in &c.deps {
+            if let formula::Dep::Global(g) = dep {
+                rec.values.insert(ValueRef::Global(*g));
+            }
+            if let formula::Dep::Column(ds, _) = dep {
+                rec.datasets.insert(*ds);
+            }
+        }
+        rec.claims.push(ClaimResult {
+            formula: formula_text,
+            message: message.unwrap_or_default(),
+            holds,
+            breaking,
+        });
+    }
+    Ok(String::new())
+}
+
+/// `chart(dataset, x="label column", y="value column", where=..., sort=..., title=...)`
+fn chart(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error> {
+    let scope = scope(state)?;
+    let model = &scope.model;
+    let ds = dataset_arg(&scope, &dataset)?;
+    let d = &model.data.datasets[ds];
+    let x: Option<String> = kw_str(&kwargs, "x")?;
+    let y: String = kwargs.get("y")?;
+    let filter = kw_str(&kwargs, "where")?;
+    let sort = kw_str(&kwargs, "sort")?;
+    let title = kw_str(&kwargs, "title")?;
+    kwargs.assert_all_used()?;
+    let ycol = column_arg(d, &y)?;
+    let xcol = match &x {
+        Some(x) => Some(column_arg(d, x)?),
+        None => d.label,
+    };
+    let mut rows = filtered_rows(model, ds, filter.as_deref())?;
+    if let Some(s) = &sort {
+        sort_rows(model, ds, &mut rows, s)?;
+    }
+    {
+        let mut rec = scope.lock();
+        rec.datasets.insert(ds);
+        for &row in &rows {
+            rec.values.insert(ValueRef::Cell { ds, row, col: ycol });
+        }
+    }
+    let html = crate::chart::render(model, ds, xcol, ycol, &rows, title.as_deref());
+    Ok(format!("\n\n{}\n\n", scope.block(html)))
+}
+
+/// `errata()`: the table of printed figures that disagree with the recomputed ones.
+fn errata(state: &State) -> Result<String, Error> {
+    let scope = scope(state)?;
+    let html = crate::errata::render(&scope.model, &scope.errata, &scope.root);
+    {
+        let mut rec = scope.lock();
+        for e in scope.errata.iter() {
+            rec.values.insert(e.value);
+        }
+    }
+    Ok(format!("\n\n{}\n\n", scope.block(html)))
+}
+
+/// HTML-escapes text for the tables and charts the functions build.
+pub fn html(text: &str) -> String {
+    escape_html(text)
+}

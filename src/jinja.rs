@@ -1,0 +1,183 @@
+//! The only place minijinja environments are configured, and where its errors become
+//! diagnostics.
+//!
+//! One syntax for editors everywhere: Jinja, with comments written `{#! ... !#}` because `{#`
+//! starts Markdown heading ids (`## Title {#id}`). Undefined names are errors (a typo never
+//! renders as nothing), and every render has an instruction budget, so a runaway loop in an
+//! article fails with a message instead of hanging the build.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::{FileId, Pos, SourceMap};
+
+/// The instruction budget of one render (an article or a page layout).
+pub const FUEL: u64 = 50_000_000;
+
+fn syntax() -> SyntaxConfig {
+    SyntaxConfig::builder()
+        .comment_delimiters("{#!", "!#}")
+        .keep_trailing_newline(true)
+        .build()
+        .expect("the comment delimiters are valid")
+}
+
+/// An environment with the house settings. `html` turns on HTML auto-escaping (layouts); article
+/// bodies are Markdown and escape data values themselves.
+pub fn environment(html: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_syntax(syntax());
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_debug(true);
+    env.set_fuel(Some(FUEL));
+    if html {
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+    } else {
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+    }
+    env
+}
+
+/// Layout templates, read once from `templates/`.
+pub struct Layouts {
+    pub env: Environment<'static>,
+    pub names: Vec<String>,
+}
+
+/// Reads every `.html` file under `templates/` (not `templates/assets/`) into an environment.
+pub fn load_layouts(
+    dir: &std::path::Path,
+    root: &std::path::Path,
+    sources: &SourceMap,
+) -> Result<Layouts, Diagnostics> {
+    let mut env = environment(true);
+    let mut diags = Diagnostics::default();
+    let mut names = Vec::new();
+    let files = crate::fsutil::walk(dir, root, &["html"])?;
+    let mut by_name: BTreeMap<String, FileId> = BTreeMap::new();
+    for (abs, rel) in files {
+        let name = abs
+            .strip_prefix(dir)
+            .unwrap_or(&abs)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if name.starts_with("assets/") {
+            continue;
+        }
+        let text = match crate::fsutil::read_text(&abs, &rel) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.extend(d);
+                continue;
+            }
+        };
+        let file = sources.add(&rel, text.clone());
+        by_name.insert(name.clone(), file);
+        if let Err(e) = env.add_template_owned(name.clone(), text.to_string()) {
+            diags.push(template_error(&e, file, &text, sources));
+        }
+        names.push(name);
+    }
+    // Templates may only include or extend other templates of templates/ (by name, never by
+    // path): the loader is not set, so nothing outside the loaded set can be reached.
+    let _ = by_name;
+    diags.into_result(Layouts { env, names })
+}
+
+/// Turns a minijinja error into a diagnostic in `file`, whose text is `text` (the article body
+/// or the template source, with the same line numbers as the file).
+pub fn template_error(
+    err: &minijinja::Error,
+    file: FileId,
+    text: &str,
+    sources: &SourceMap,
+) -> Diagnostic {
+    let mut message = match err.kind() {
+        minijinja::ErrorKind::SyntaxError => format!(
+            "template syntax error: {}",
+            err.detail().unwrap_or("invalid syntax")
+        ),
+        minijinja::ErrorKind::UndefinedError => "undefined value".to_string(),
+        minijinja::ErrorKind::UnknownFunction => {
+            format!("unknown function: {}", err.detail().unwrap_or(""))
+        }
+        minijinja::ErrorKind::UnknownFilter => {
+            format!("unknown filter: {}", err.detail().unwrap_or(""))
+        }
+        minijinja::ErrorKind::TemplateNotFound => {
+            format!("template not found: {}", err.detail().unwrap_or(""))
+        }
+        minijinja::ErrorKind::OutOfFuel => {
+            "the template runs too long (an endless or huge loop?)".to_string()
+        }
+        _ => err.detail().map_or_else(|| err.to_string(), str::to_string),
+    };
+    if message.trim().is_empty() {
+        message = err.to_string();
+    }
+    let pos = error_pos(err, file, text, sources);
+    let mut d = Diagnostic::error(message);
+    d = match pos {
+        Some(p) => d.at(sources, p),
+        None => d.in_file(&sources.get(file).path),
+    };
+    if err.kind() == minijinja::ErrorKind::SyntaxError && text.contains("{#") {
+        d = d.help("comments are written `{#! ... !#}`; `{#` is left to Markdown heading ids");
+    }
+    d
+}
+
+/// The position of a template error, from its byte range or at least its line.
+pub fn error_pos(
+    err: &minijinja::Error,
+    file: FileId,
+    text: &str,
+    sources: &SourceMap,
+) -> Option<Pos> {
+    if let Some(range) = err.range() {
+        if range.start <= text.len() {
+            let before = &text[..range.start];
+            let line = before.matches('\n').count() as u32 + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+            let len = text
+                .get(range.clone())
+                .map_or(1, |s| s.chars().count().max(1)) as u32;
+            return Some(Pos {
+                file,
+                line,
+                col,
+                len,
+            });
+        }
+    }
+    let line = err.line()? as u32;
+    let _ = sources;
+    Some(Pos {
+        file,
+        line,
+        col: 1,
+        len: 1,
+    })
+}
+
+/// The source text an error's range covers, if any (an undefined expression, say).
+pub fn error_snippet(err: &minijinja::Error, text: &str) -> Option<String> {
+    err.range().and_then(|r| text.get(r)).map(str::to_string)
+}
+
+/// A value as plain text for templates.
+pub fn shared<T: minijinja::value::Object + Send + Sync + 'static>(
+    obj: Arc<T>,
+) -> minijinja::Value {
+    minijinja::Value::from_dyn_object(obj)
+}

@@ -1,0 +1,76 @@
+//! Stage 7: layouts. Puts a rendered page body into its template from `templates/`, with the
+//! context every layout gets: `site`, `root`, `page`, `pages` and `nav`.
+
+use serde::Serialize;
+
+use crate::jinja::Layouts;
+use crate::markdown::Heading;
+
+/// What a layout knows about the site.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteInfo {
+    pub title: String,
+    pub description: Option<String>,
+    pub base_url: Option<String>,
+}
+
+/// A link in the navigation or the list of articles.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageLink {
+    pub title: String,
+    pub description: Option<String>,
+    pub url: String,
+}
+
+/// What a layout knows about the page it renders.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageInfo {
+    pub title: String,
+    pub description: Option<String>,
+    pub url: String,
+    pub kind: &'static str,
+    #[serde(skip)]
+    pub content: String,
+    pub toc: Vec<Heading>,
+    pub updated_from: Vec<String>,
+}
+
+/// Renders a page through a layout.
+pub fn render_page(
+    layouts: &Layouts,
+    template: &str,
+    site: &SiteInfo,
+    page: &PageInfo,
+    pages: &[PageLink],
+    nav: &[PageLink],
+    extra: Option<minijinja::Value>,
+) -> Result<String, minijinja::Error> {
+    let tmpl = layouts.env.get_template(template)?;
+    let mut page_value = minijinja::Value::from(minijinja::value::Serde(page));
+    // `content` is HTML the build produced: mark it safe so the layout does not escape it.
+    let content = minijinja::Value::from_safe_string(page.content.clone());
+    page_value = merge(page_value, "content", content);
+    let root = crate::markdown::root_prefix(page.url.trim_end_matches('/'));
+    let ctx = minijinja::context! {
+        site => minijinja::Value::from(minijinja::value::Serde(site)),
+        root => root,
+        page => page_value,
+        pages => minijinja::Value::from(minijinja::value::Serde(pages)),
+        nav => minijinja::Value::from(minijinja::value::Serde(nav)),
+        ..extra.unwrap_or_else(|| minijinja::context! {})
+    };
+    tmpl.render(ctx)
+}
+
+fn merge(base: minijinja::Value, key: &str, value: minijinja::Value) -> minijinja::Value {
+    let mut map = std::collections::BTreeMap::new();
+    if let Ok(iter) = base.try_iter() {
+        for k in iter {
+            if let Ok(v) = base.get_item(&k) {
+                map.insert(k.to_string(), v);
+            }
+        }
+    }
+    map.insert(key.to_string(), value);
+    minijinja::Value::from(map)
+}

@@ -1,0 +1,218 @@
+//! Project discovery: where the wiki's folders are and what its `driftless.yaml` says.
+//!
+//! Input: the command-line options. Output: a [`Project`] with resolved paths and the parsed
+//! [`SiteConfig`]. No other stage looks at the command line or guesses paths.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::SourceMap;
+use crate::yaml;
+
+/// The name of the site configuration file at the wiki root.
+pub const CONFIG_FILE: &str = "driftless.yaml";
+/// The name of the lock file of derived values at the wiki root.
+pub const LOCK_FILE: &str = "values.lock";
+
+/// A wiki on disk, with its settings.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The wiki's root folder (absolute).
+    pub root: PathBuf,
+    pub content_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub templates_dir: PathBuf,
+    /// Where `build` publishes the site.
+    pub out_dir: PathBuf,
+    pub config: SiteConfig,
+}
+
+/// Settings from `driftless.yaml`. Every key is optional; unknown keys are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    pub title: String,
+    pub description: Option<String>,
+    /// The address the site is served from, used to check absolute links to it offline.
+    pub base_url: Option<String>,
+    pub markdown: MarkdownConfig,
+    pub links: LinksConfig,
+    pub errata: ErrataConfig,
+    pub lint: LintConfig,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            title: "Wiki".to_string(),
+            description: None,
+            base_url: None,
+            markdown: MarkdownConfig::default(),
+            links: LinksConfig::default(),
+            errata: ErrataConfig::default(),
+            lint: LintConfig::default(),
+        }
+    }
+}
+
+/// How Markdown is rendered.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarkdownConfig {
+    /// Pass raw HTML in articles through to the page. Off by default: raw HTML is shown as
+    /// text, so an article cannot inject scripts or markup.
+    pub raw_html: bool,
+}
+
+/// Link checking settings (`driftless check`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinksConfig {
+    /// Regular expressions of URLs never checked (bot walls, rate-limited hosts).
+    pub exclude: Vec<String>,
+    /// Seconds before an external request gives up.
+    pub timeout: u64,
+    /// Attempts after the first failure.
+    pub retries: u64,
+    /// Minimum milliseconds between two requests to the same host.
+    pub host_interval_ms: u64,
+    /// Concurrent requests per host.
+    pub host_concurrency: usize,
+    /// Cache of external results, relative to the wiki root.
+    pub cache_file: String,
+    /// How long a cached result is trusted.
+    pub cache_hours: u64,
+}
+
+impl Default for LinksConfig {
+    fn default() -> Self {
+        LinksConfig {
+            exclude: Vec::new(),
+            timeout: 20,
+            retries: 2,
+            host_interval_ms: 500,
+            host_concurrency: 2,
+            cache_file: ".driftless-links.cache".to_string(),
+            cache_hours: 24,
+        }
+    }
+}
+
+/// How the errata page compares printed figures with recomputed ones.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ErrataConfig {
+    /// A printed figure within this many percent of the recomputed value is only rounding.
+    pub tolerance_percent: f64,
+}
+
+impl Default for ErrataConfig {
+    fn default() -> Self {
+        ErrataConfig {
+            tolerance_percent: 2.0,
+        }
+    }
+}
+
+/// The drift lint: numbers typed in prose that equal a derived value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LintConfig {
+    pub drift: bool,
+    /// Literal numbers with fewer significant digits than this are never reported.
+    pub min_digits: usize,
+}
+
+impl Default for LintConfig {
+    fn default() -> Self {
+        LintConfig {
+            drift: true,
+            min_digits: 2,
+        }
+    }
+}
+
+/// Options from the command line that locate the wiki.
+#[derive(Debug, Clone, Default)]
+pub struct Locate {
+    pub root: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+}
+
+/// An I/O or usage problem: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+/// Finds the wiki and reads its configuration.
+pub fn discover(
+    locate: &Locate,
+    sources: &SourceMap,
+) -> Result<Result<Project, Diagnostics>, UsageError> {
+    let root = match &locate.root {
+        Some(r) => r.clone(),
+        None => std::env::current_dir()
+            .map_err(|e| UsageError(format!("cannot read the current folder: {e}")))?,
+    };
+    let root = std::path::absolute(&root)
+        .map_err(|e| UsageError(format!("cannot resolve {}: {e}", root.display())))?;
+    if !root.is_dir() {
+        return Err(UsageError(format!("{} is not a folder", root.display())));
+    }
+    let content_dir = root.join("content");
+    if !content_dir.is_dir() {
+        return Err(UsageError(format!(
+            "{} has no content/ folder: is this a driftless wiki? (use --root to point at one)",
+            root.display()
+        )));
+    }
+    let out_dir = match &locate.out {
+        Some(o) if o.is_absolute() => o.clone(),
+        Some(o) => std::env::current_dir()
+            .map(|d| d.join(o))
+            .unwrap_or_else(|_| o.clone()),
+        None => root.join("site"),
+    };
+    let config = match read_config(&root, sources) {
+        Ok(c) => c,
+        Err(d) => return Ok(Err(d)),
+    };
+    Ok(Ok(Project {
+        data_dir: root.join("data"),
+        templates_dir: root.join("templates"),
+        content_dir,
+        out_dir,
+        root,
+        config,
+    }))
+}
+
+fn read_config(root: &Path, sources: &SourceMap) -> Result<SiteConfig, Diagnostics> {
+    let path = root.join(CONFIG_FILE);
+    if !path.exists() {
+        return Ok(SiteConfig::default());
+    }
+    let rel = Path::new(CONFIG_FILE);
+    let text = crate::fsutil::read_text(&path, rel)?;
+    let file = sources.add(rel, text.clone());
+    let config: SiteConfig = yaml::from_str_typed(&text, file, sources)?;
+    for pattern in &config.links.exclude {
+        if let Err(e) = regex_lite_check(pattern) {
+            return Err(Diagnostic::error(format!(
+                "invalid link exclusion pattern `{pattern}`: {e}"
+            ))
+            .in_file(rel)
+            .into());
+        }
+    }
+    Ok(config)
+}
+
+/// Patterns are compiled by the link checker; here we only reject empty ones early.
+fn regex_lite_check(pattern: &str) -> Result<(), String> {
+    if pattern.trim().is_empty() {
+        return Err("the pattern is empty".to_string());
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! HTML tables of dataset rows: headers with units, numbers right-aligned, derived cells marked
+//! with their formula, figures kept as printed marked as such, and the dataset's source below.
+
+use std::fmt::Write as _;
+
+use crate::data::{Field, Value};
+use crate::markdown::escape_html;
+use crate::model::Model;
+
+/// Units shown in every cell rather than in the header: they are short and read as part of the
+/// number ("2.8x", "47%").
+fn unit_in_cells(field: &Field) -> bool {
+    matches!(
+        crate::model::styled_unit(field, None).symbol.as_str(),
+        "x" | "%" | ""
+    )
+}
+
+/// The header of a column: its title, with its unit unless cells show it.
+pub fn default_header(field: &Field) -> String {
+    if !field.ty.is_numeric() || unit_in_cells(field) || field.title.contains(&field.unit.symbol) {
+        field.title.clone()
+    } else {
+        format!("{} ({})", field.title, field.unit.symbol)
+    }
+}
+
+/// A cell as shown in a table.
+fn cell_text(model: &Model, field: &Field, value: &Value) -> String {
+    if field.ty.is_numeric() && !unit_in_cells(field) {
+        if let Value::Missing = value {
+            return crate::format::MISSING.to_string();
+        }
+        return model.display_number(field, value, None, None);
+    }
+    model.display(field, value)
+}
+
+/// Renders the rows and columns of a dataset as an HTML table.
+pub fn render(
+    model: &Model,
+    ds: usize,
+    cols: &[usize],
+    rows: &[usize],
+    headers: &[String],
+    caption: Option<&str>,
+    root: &str,
+) -> String {
+    let d = &model.data.datasets[ds];
+    let mut out = String::new();
+    out.push_str("<div class=\"table-wrap\"><table class=\"data\">");
+    let caption = caption.unwrap_or(&d.meta.title);
+    if !caption.is_empty() {
+        let _ = write!(out, "<caption>{}</caption>", escape_html(caption));
+    }
+    out.push_str("<thead><tr>");
+    for (&c, h) in cols.iter().zip(headers) {
+        let field = &d.columns[c].field;
+        let class = if field.ty.is_numeric() {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        let title = field
+            .description
+            .as_deref()
+            .map_or(String::new(), |t| format!(" title=\"{}\"", escape_html(t)));
+        let _ = write!(
+            out,
+            "<th scope=\"col\"{class}{title}>{}</th>",
+            escape_html(h)
+        );
+    }
+    out.push_str("</tr></thead><tbody>");
+    let mut any_derived = false;
+    let mut any_printed = false;
+    for &r in rows {
+        out.push_str("<tr>");
+        for &c in cols {
+            let col = &d.columns[c];
+            let mut classes = Vec::new();
+            if col.field.ty.is_numeric() {
+                classes.push("num");
+            }
+            let mut title = String::new();
+            if let Some(f) = &col.field.formula {
+                classes.push("derived");
+                any_derived = true;
+                title = format!(" title=\"= {}\"", escape_html(f.text.trim()));
+            } else if col.field.basis_printed {
+                classes.push("printed");
+                any_printed = true;
+                title = " title=\"as printed by the source; its inputs do not determine it\""
+                    .to_string();
+            }
+            let class = if classes.is_empty() {
+                String::new()
+            } else {
+                format!(" class=\"{}\"", classes.join(" "))
+            };
+            let text = cell_text(model, &col.field, &col.cells[r]);
+            let _ = write!(out, "<td{class}{title}>{}</td>", escape_html(&text));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    let note = table_note(model, ds, any_derived, any_printed, root);
+    if !note.is_empty() {
+        let _ = write!(out, "<p class=\"table-note\">{note}</p>");
+    }
+    out.push_str("</div>");
+    out
+}
+
+fn table_note(model: &Model, ds: usize, derived: bool, printed: bool, root: &str) -> String {
+    let d = &model.data.datasets[ds];
+    let mut parts = Vec::new();
+    if let Some(src) = &d.meta.source {
+        let src = match &d.meta.source_url {
+            Some(url) => format!("<a href=\"{}\">{}</a>", escape_html(url), escape_html(src)),
+            None => escape_html(src),
+        };
+        let as_of = d
+            .meta
+            .as_of
+            .as_deref()
+            .map_or(String::new(), |a| format!(", {}", escape_html(a)));
+        parts.push(format!("Source: {src}{as_of}."));
+    }
+    if derived {
+        parts.push("<span class=\"derived-key\">Computed</span> columns are derived by the build from the data.".into());
+    }
+    if printed {
+        parts.push("Underlined figures are kept as the source printed them.".into());
+    }
+    parts.push(format!(
+        "<a href=\"{root}data/#dataset-{}\">Data</a>.",
+        escape_html(&d.name)
+    ));
+    parts.join(" ")
+}

@@ -1,0 +1,283 @@
+//! YAML with a position for every value.
+//!
+//! serde-saphyr parses; this module fixes its options once (strict booleans, a stated node budget,
+//! duplicate keys rejected) and turns its errors into [`Diagnostic`]s at `file:line:col`.
+//! Schemas known only at run time (dataset rows) are read as a [`Node`] tree.
+
+use std::fmt;
+
+use serde::de::{DeserializeOwned, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_saphyr::Spanned;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::{FileId, Pos, SourceMap};
+
+/// The most values (scalars, sequences and mappings) one YAML file may hold: about 400,000
+/// dataset rows of ten columns. Larger datasets belong in CSV.
+pub const MAX_NODES: usize = 5_000_000;
+/// The deepest nesting accepted; datasets need four levels.
+pub const MAX_DEPTH: usize = 64;
+
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        budget: serde_saphyr::budget! {
+            max_nodes: MAX_NODES,
+            max_events: MAX_NODES * 3,
+            max_depth: MAX_DEPTH,
+        },
+    }
+}
+
+/// A YAML value with the position it was written at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: Kind,
+    pub pos: Pos,
+}
+
+/// The shape of a YAML value. Mappings keep their written order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    /// A short description of the value's type, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Null => "nothing",
+            Kind::Bool(_) => "a boolean",
+            Kind::Int(_) | Kind::Float(_) => "a number",
+            Kind::Str(_) => "text",
+            Kind::Seq(_) => "a list",
+            Kind::Map(_) => "a mapping",
+        }
+    }
+
+    /// The text of a scalar, as written (numbers and booleans in their usual form).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Str(s) => Some(s.clone()),
+            Kind::Int(i) => Some(i.to_string()),
+            Kind::Float(f) => Some(f.to_string()),
+            Kind::Bool(b) => Some(b.to_string()),
+            Kind::Null => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    /// The entries of a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            Kind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The key of a mapping entry as text.
+    pub fn key_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a YAML file into a [`Node`] tree.
+pub fn parse(text: &str, file: FileId, sources: &SourceMap) -> Result<Node, Diagnostics> {
+    if text.trim().is_empty() {
+        return Ok(Node {
+            kind: Kind::Null,
+            pos: Pos {
+                file,
+                line: 1,
+                col: 1,
+                len: 1,
+            },
+        });
+    }
+    let raw: Spanned<Raw> = serde_saphyr::from_str_with_options(text, options())
+        .map_err(|e| error_to_diagnostic(&e, file, sources))?;
+    Ok(convert(raw, file))
+}
+
+/// Parses a YAML file straight into a typed structure (configuration, front matter).
+pub fn from_str_typed<T: DeserializeOwned>(
+    text: &str,
+    file: FileId,
+    sources: &SourceMap,
+) -> Result<T, Diagnostics> {
+    let source = if text.trim().is_empty() { "{}" } else { text };
+    serde_saphyr::from_str_with_options(source, options())
+        .map_err(|e| error_to_diagnostic(&e, file, sources).into())
+}
+
+/// Turns a serde-saphyr error into a diagnostic at its position.
+pub fn error_to_diagnostic(
+    err: &serde_saphyr::Error,
+    file: FileId,
+    sources: &SourceMap,
+) -> Diagnostic {
+    let inner = err.without_snippet();
+    let mut message = inner.to_string();
+    // serde-saphyr appends its own "at line X column Y"; the location line says it already.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    let message = message.trim().trim_end_matches('.').to_string();
+    let (message, help) = explain(&message);
+    let mut d = Diagnostic::error(message);
+    if let Some(h) = help {
+        d = d.help(h);
+    }
+    match inner.location() {
+        Some(loc) if loc.line() > 0 => {
+            let pos = Pos {
+                file,
+                line: loc.line() as u32,
+                col: loc.column().max(1) as u32,
+                len: 1,
+            };
+            d.at(sources, pos)
+        }
+        _ => d.in_file(&sources.get(file).path),
+    }
+}
+
+/// Adds a hint to the YAML errors editors meet most.
+fn explain(message: &str) -> (String, Option<&'static str>) {
+    let lower = message.to_lowercase();
+    let help = if lower.contains("duplicate") {
+        Some("each key may appear once in a mapping: remove or rename one of them")
+    } else if lower.contains("tab") {
+        Some("YAML indentation must use spaces, not tabs")
+    } else if lower.contains("budget") || lower.contains("alias") {
+        Some("the file expands to too many values (a YAML alias bomb, or a dataset too large for YAML): put large datasets in CSV")
+    } else if lower.contains("depth") || lower.contains("recursion") {
+        Some("the YAML is nested too deeply; datasets need only a few levels")
+    } else if lower.contains("unknown field") {
+        Some("check the spelling of the key; the README lists every setting")
+    } else {
+        None
+    };
+    let text = if message.is_empty() {
+        "invalid YAML".to_string()
+    } else {
+        format!("invalid YAML: {message}")
+    };
+    (text, help)
+}
+
+fn convert(raw: Spanned<Raw>, file: FileId) -> Node {
+    let loc = raw.referenced;
+    let pos = Pos {
+        file,
+        line: loc.line().max(1) as u32,
+        col: loc.column().max(1) as u32,
+        len: 1,
+    };
+    let kind = match raw.value {
+        Raw::Null => Kind::Null,
+        Raw::Bool(b) => Kind::Bool(b),
+        Raw::Int(i) => Kind::Int(i),
+        Raw::Float(f) => Kind::Float(f),
+        Raw::Str(s) => Kind::Str(s),
+        Raw::Seq(items) => Kind::Seq(items.into_iter().map(|i| convert(i, file)).collect()),
+        Raw::Map(entries) => Kind::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (convert(k, file), convert(v, file)))
+                .collect(),
+        ),
+    };
+    let len = match &kind {
+        Kind::Str(s) => s.chars().count().max(1) as u32,
+        _ => 1,
+    };
+    Node {
+        kind,
+        pos: Pos { len, ..pos },
+    }
+}
+
+/// What serde-saphyr hands us before positions are converted.
+enum Raw {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Raw>>),
+    Map(Vec<(Spanned<Raw>, Spanned<Raw>)>),
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Raw, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_none<E>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+        Raw::deserialize(d)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Raw, E> {
+        Ok(Raw::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Raw, E> {
+        Ok(Raw::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Raw, E> {
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Raw, E> {
+        Ok(Raw::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Raw, E> {
+        Ok(Raw::Str(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Raw, E> {
+        Ok(Raw::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Raw>>()? {
+            items.push(item);
+        }
+        Ok(Raw::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((k, v)) = map.next_entry::<Spanned<Raw>, Spanned<Raw>>()? {
+            entries.push((k, v));
+        }
+        Ok(Raw::Map(entries))
+    }
+}
