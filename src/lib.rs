@@ -13,6 +13,7 @@
 //! `file:line:col`, and the build stops after the first stage that found errors.
 
 pub mod chart;
+pub mod check;
 pub mod claims;
 pub mod cli;
 pub mod cmd;

@@ -25,6 +25,8 @@ pub struct Heading {
 pub struct Link {
     /// As written.
     pub dest: String,
+    /// As published (an article link rewritten to its page address).
+    pub href: String,
     /// The article it points to (slug), when it is a link to another article or this one.
     pub target: Option<String>,
     pub fragment: Option<String>,
@@ -88,7 +90,8 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
                 title,
                 id,
             }) => {
-                let (href, link) = rewrite_link(&dest_url, range.start, links);
+                let (href, mut link) = rewrite_link(&dest_url, range.start, links);
+                link.href = href.clone();
                 out_links.push(link);
                 out_events.push(Event::Start(Tag::Link {
                     link_type,
@@ -224,6 +227,7 @@ fn is_unsafe_scheme(url: &str) -> bool {
 fn rewrite_link(dest: &str, offset: usize, r: &LinkResolver) -> (String, Link) {
     let mut link = Link {
         dest: dest.to_string(),
+        href: dest.to_string(),
         target: None,
         fragment: None,
         offset,

@@ -140,10 +140,21 @@ pub fn error_to_diagnostic(
     }
     match inner.location() {
         Some(loc) if loc.line() > 0 => {
+            let mut col = loc.column().max(1) as u32;
+            // serde-saphyr points after the indentation; a tab in it is what is wrong.
+            if d.help.iter().any(|h| h.contains("tabs")) {
+                let text = sources.get(file);
+                if let Some(i) = text
+                    .line_text(loc.line() as u32)
+                    .and_then(|l| l.chars().position(|c| c == '\t'))
+                {
+                    col = col.min(i as u32 + 1);
+                }
+            }
             let pos = Pos {
                 file,
                 line: loc.line() as u32,
-                col: loc.column().max(1) as u32,
+                col,
                 len: 1,
             };
             d.at(sources, pos)
@@ -152,19 +163,69 @@ pub fn error_to_diagnostic(
     }
 }
 
-/// Adds a hint to the YAML errors editors meet most.
-fn explain(message: &str) -> (String, Option<&'static str>) {
+/// Rewrites the YAML errors editors meet most in their terms, with a hint on how to fix them.
+fn explain(message: &str) -> (String, Option<String>) {
     let lower = message.to_lowercase();
-    let help = if lower.contains("duplicate") {
-        Some("each key may appear once in a mapping: remove or rename one of them")
-    } else if lower.contains("tab") {
+    // The first name in backticks: serde's `unknown field `x``, `missing field `x``.
+    let quoted = message.split('`').nth(1).unwrap_or_default();
+    if lower.starts_with("unknown field") {
+        let expected: Vec<&str> = message
+            .split_once("expected one of ")
+            .or_else(|| message.split_once("expected "))
+            .map(|(_, list)| {
+                list.split(", ")
+                    .map(|s| s.trim_matches(|c| c == '`' || c == ' '))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let help = if expected.is_empty() || expected.iter().all(|e| e.is_empty()) {
+            "check the spelling of the key; the README lists every setting".to_string()
+        } else {
+            crate::diag::did_you_mean(quoted, "setting", expected.iter().copied())
+        };
+        return (format!("unknown setting `{quoted}`"), Some(help));
+    }
+    if lower.starts_with("missing field") {
+        return (
+            format!("the setting `{quoted}` is missing"),
+            Some(format!("add `{quoted}: ...`")),
+        );
+    }
+    if lower.starts_with("duplicate mapping key") {
+        let key = message
+            .split_once(": ")
+            .map(|(_, k)| k.split(", set DuplicateKeyPolicy").next().unwrap_or(k).trim())
+            .unwrap_or_default();
+        let text = if key.is_empty() {
+            "invalid YAML: a key appears twice in this mapping".to_string()
+        } else {
+            format!("invalid YAML: the key `{key}` appears twice in this mapping")
+        };
+        return (
+            text,
+            Some("each key may appear once in a mapping: remove or rename one of them".into()),
+        );
+    }
+    if lower.contains("budget") || lower.contains("alias") || lower.contains("recursion") {
+        if (lower.contains("depth") && !lower.contains("alias")) || lower.contains("recursion") {
+            return (
+                format!("invalid YAML: nested more than {MAX_DEPTH} levels deep"),
+                Some("datasets need only a few levels of nesting: check for unbalanced brackets".into()),
+            );
+        }
+        return (
+            "invalid YAML: the file expands to more values than driftless reads".to_string(),
+            Some("the file expands to too many values (a YAML alias bomb, or a dataset too large for YAML): put large datasets in CSV, and repeat values instead of nesting aliases".into()),
+        );
+    }
+    let help = if lower.contains("tab") {
         Some("YAML indentation must use spaces, not tabs")
-    } else if lower.contains("budget") || lower.contains("alias") {
-        Some("the file expands to too many values (a YAML alias bomb, or a dataset too large for YAML): put large datasets in CSV")
-    } else if lower.contains("depth") || lower.contains("recursion") {
-        Some("the YAML is nested too deeply; datasets need only a few levels")
-    } else if lower.contains("unknown field") {
-        Some("check the spelling of the key; the README lists every setting")
+    } else if lower.contains("flow mapping") {
+        Some("a `{` is not closed where it should be: add the missing `}`, and quote values that contain `,`, `:` or `#`")
+    } else if lower.contains("flow sequence") {
+        Some("a `[` is not closed where it should be: add the missing `]`, and quote values that contain `,`, `:` or `#`")
+    } else if lower.contains("mapping values are not allowed") {
+        Some("a value that contains `: ` must be quoted: `key: \"a: b\"`")
     } else {
         None
     };
@@ -173,7 +234,7 @@ fn explain(message: &str) -> (String, Option<&'static str>) {
     } else {
         format!("invalid YAML: {message}")
     };
-    (text, help)
+    (text, help.map(str::to_string))
 }
 
 fn convert(raw: Spanned<Raw>, file: FileId) -> Node {

@@ -1,10 +1,56 @@
-//! `driftless check`: the build without the publish, then the checks.
+//! `driftless check`: the build without the publish, then the checks; human or JSON output.
 
 use super::Outcome;
 use crate::cli::Format;
 use crate::project::Locate;
+use crate::source::SourceMap;
 
 /// Checks the wiki.
-pub fn run(_locate: &Locate, _external: bool, _format: Format) -> Outcome {
-    Outcome::Failure("check is not available yet".into())
+pub fn run(locate: &Locate, external: bool, format: Format) -> Outcome {
+    let sources = SourceMap::default();
+    let project = match crate::project::discover(locate, &sources) {
+        Ok(Ok(p)) => p,
+        Ok(Err(d)) => {
+            eprint!("{}", d.render());
+            return Outcome::Findings;
+        }
+        Err(e) => return Outcome::Failure(e.0),
+    };
+    let report = match crate::check::run(&project, &sources, external) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failure(e),
+    };
+    match format {
+        Format::Json => match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return Outcome::Failure(format!("cannot write the report: {e}")),
+        },
+        Format::Human => {
+            let diags = crate::diag::Diagnostics(report.findings.clone());
+            print!("{}", diags.render());
+            println!(
+                "checked {} pages, {} derived values, {} claims, {} internal links{} in {:.2}s: {}",
+                report.pages,
+                report.derived_values,
+                report.claims,
+                report.internal_links,
+                if external {
+                    format!(", {} external links", report.external_links)
+                } else {
+                    String::new()
+                },
+                report.seconds,
+                if report.is_clean() {
+                    "no problems"
+                } else {
+                    "problems found"
+                }
+            );
+        }
+    }
+    if report.is_clean() {
+        Outcome::Success
+    } else {
+        Outcome::Findings
+    }
 }

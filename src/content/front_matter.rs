@@ -107,10 +107,25 @@ fn parse_front(yaml: &str, file: FileId, sources: &SourceMap) -> Result<FrontMat
     }
     crate::yaml::from_str_typed(yaml, file, sources).map_err(|mut d: Diagnostics| {
         for diag in &mut d.0 {
-            if diag.message.contains("missing field `title`") {
-                diag.help.push("every article needs a `title:`".into());
+            if diag.message.contains("`title` is missing") {
+                // serde reports it where the mapping ends; the front matter starts at line 1.
+                return Diagnostic::error("the front matter has no `title`")
+                    .at(
+                        sources,
+                        Pos {
+                            file,
+                            line: 1,
+                            col: 1,
+                            len: 3,
+                        },
+                    )
+                    .help("every article needs a `title: ...` line between the `---` lines")
+                    .into();
             }
-            diag.message = diag.message.replace("invalid YAML", "invalid front matter");
+            diag.message = match diag.message.strip_prefix("invalid YAML") {
+                Some(rest) => format!("invalid front matter{rest}"),
+                None => format!("{} in the front matter", diag.message),
+            };
         }
         d
     })

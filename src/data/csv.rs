@@ -10,18 +10,11 @@ use crate::source::{Pos, SourceMap};
 
 /// Reads the rows of a dataset's CSV file.
 pub(super) fn read_rows(
-    abs: &Path,
+    text: &std::sync::Arc<str>,
     rel: &Path,
     sources: &SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<RowInput> {
-    let text = match crate::fsutil::read_text(abs, rel) {
-        Ok(t) => t,
-        Err(d) => {
-            diags.extend(d);
-            return Vec::new();
-        }
-    };
     let file = sources.add(rel, text.clone());
     if text.trim().is_empty() {
         diags.push(

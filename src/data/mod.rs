@@ -283,36 +283,58 @@ struct RefCell {
     pos: Pos,
 }
 
-/// Loads every dataset, parameter and figure under `data/`.
+/// Loads every dataset, parameter and figure under `data/`. Each file is read once.
 pub fn load_datasets(project: &Project, sources: &SourceMap) -> Result<Datasets, Diagnostics> {
     let files = crate::fsutil::walk(&project.data_dir, &project.root, &["yaml", "yml", "csv"])?;
+    let read: Vec<Result<(PathBuf, Arc<str>), Diagnostics>> = files
+        .par_iter()
+        .map(|(abs, rel)| crate::fsutil::read_text(abs, rel).map(|t| (rel.clone(), t)))
+        .collect();
+    let mut diags = Diagnostics::default();
+    let mut texts = Vec::with_capacity(read.len());
+    for r in read {
+        match r {
+            Ok(t) => texts.push(t),
+            Err(d) => diags.extend(d),
+        }
+    }
+    match load_texts(texts, sources) {
+        Ok(d) if !diags.has_errors() => Ok(d),
+        Ok(_) => Err(diags),
+        Err(e) => {
+            diags.extend(e);
+            Err(diags)
+        }
+    }
+}
+
+/// Loads datasets from file texts already read: (path relative to the wiki root, text).
+/// YAML files are schemas or parameters; a CSV file holds the rows of the same-named schema.
+pub fn load_texts(
+    files: Vec<(PathBuf, Arc<str>)>,
+    sources: &SourceMap,
+) -> Result<Datasets, Diagnostics> {
     let mut diags = Diagnostics::default();
     let (yamls, csvs): (Vec<_>, Vec<_>) = files
         .into_iter()
         .partition(|(p, _)| !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
-    let mut csv_by_stem: HashMap<PathBuf, (PathBuf, PathBuf)> = csvs
+    let mut csv_by_stem: HashMap<PathBuf, (PathBuf, Arc<str>)> = csvs
         .into_iter()
-        .map(|(abs, rel)| (rel.with_extension(""), (abs, rel)))
+        .map(|(rel, text)| (rel.with_extension(""), (rel, text)))
         .collect();
-    let claimed: Vec<PathBuf> = yamls
-        .iter()
-        .map(|(_, rel)| rel.with_extension(""))
-        .collect();
-
     let results: Vec<Result<Loaded, Diagnostics>> = yamls
         .par_iter()
-        .map(|(abs, rel)| {
+        .map(|(rel, text)| {
             let csv = csv_by_stem.get(&rel.with_extension(""));
-            load_file(abs, rel, csv, sources)
+            load_yaml(text, rel, csv, sources)
         })
         .collect();
-
-    for stem in &claimed {
-        csv_by_stem.remove(stem);
+    for (rel, _) in &yamls {
+        csv_by_stem.remove(&rel.with_extension(""));
     }
-    let mut orphans: Vec<_> = csv_by_stem.into_values().collect();
+    let mut orphans: Vec<PathBuf> = csv_by_stem.into_values().map(|(rel, _)| rel).collect();
     orphans.sort();
-    for (_, rel) in orphans {
+    for rel in orphans {
         diags.push(
             Diagnostic::error(format!("{} has no schema", rel.display()))
                 .in_file(&rel)
@@ -341,15 +363,14 @@ pub fn load_datasets(project: &Project, sources: &SourceMap) -> Result<Datasets,
     diags.into_result(out)
 }
 
-fn load_file(
-    abs: &std::path::Path,
+fn load_yaml(
+    text: &Arc<str>,
     rel: &std::path::Path,
-    csv: Option<&(PathBuf, PathBuf)>,
+    csv: Option<&(PathBuf, Arc<str>)>,
     sources: &SourceMap,
 ) -> Result<Loaded, Diagnostics> {
-    let text = crate::fsutil::read_text(abs, rel)?;
     let file = sources.add(rel, text.clone());
-    let node = crate::yaml::parse(&text, file, sources)?;
+    let node = crate::yaml::parse(text, file, sources)?;
     schema::load(&node, rel, csv, sources)
 }
 

@@ -62,7 +62,7 @@ const GLOBAL_KEYS: &[&str] = &[
 pub(super) fn load(
     node: &Node,
     rel: &Path,
-    csv: Option<&(PathBuf, PathBuf)>,
+    csv: Option<&(PathBuf, std::sync::Arc<str>)>,
     sources: &SourceMap,
 ) -> Result<Loaded, Diagnostics> {
     let mut diags = Diagnostics::default();
@@ -204,7 +204,7 @@ fn load_dataset(
     map: &[(Node, Node)],
     pos: Pos,
     rel: &Path,
-    csv: Option<&(PathBuf, PathBuf)>,
+    csv: Option<&(PathBuf, std::sync::Arc<str>)>,
     sources: &SourceMap,
     diags: &mut Diagnostics,
 ) -> Option<(Dataset, Vec<RefCell>)> {
@@ -315,7 +315,7 @@ fn load_dataset(
     let mut dataset = Dataset {
         name: name.clone(),
         file: rel.to_path_buf(),
-        csv_file: csv.map(|(_, r)| r.clone()),
+        csv_file: csv.map(|(r, _)| r.clone()),
         meta,
         key,
         label,
@@ -329,7 +329,7 @@ fn load_dataset(
         pos: columns_node.pos,
     };
     let rows: Vec<RowInput> = match (e.get("rows"), csv) {
-        (Some(r), Some((_, csv_rel))) => {
+        (Some(r), Some((csv_rel, _))) => {
             diags.push(
                 Diagnostic::error(format!(
                     "dataset `{name}` has rows both under `rows:` and in {}",
@@ -341,7 +341,7 @@ fn load_dataset(
             return None;
         }
         (Some(r), None) => yaml_rows(r, sources, diags),
-        (None, Some((abs, csv_rel))) => super::csv::read_rows(abs, csv_rel, sources, diags),
+        (None, Some((csv_rel, text))) => super::csv::read_rows(text, csv_rel, sources, diags),
         (None, None) => Vec::new(),
     };
     let refs = fill_rows(&mut dataset, rows, sources, diags);
@@ -573,9 +573,22 @@ fn load_field(
         Some(u) => match Unit::parse(u) {
             Ok(unit) => unit,
             Err(err) => {
-                let upos = e.get("unit").map_or(pos, |n| n.pos);
-                let mut d = Diagnostic::error(format!("unknown unit in `{u}`: {}", err.message))
-                    .at(sources, upos.shifted(err.offset as u32, 1))
+                let upos = e.get("unit").map_or(pos, |n| formula_pos(n, sources));
+                let rest = u.get(err.offset..).unwrap_or_default();
+                let before = u.get(..err.offset).unwrap_or_default().chars().count() as u32;
+                let len = rest
+                    .chars()
+                    .take_while(|c| !matches!(c, '/' | '*' | '^' | ' ' | '(' | ')'))
+                    .count()
+                    .max(1) as u32;
+                // `unknown unit `Wats`` says it all when the whole text is the unknown part.
+                let message = if err.message.contains(&format!("`{}`", u.trim())) {
+                    err.message.clone()
+                } else {
+                    format!("unknown unit in `{u}`: {}", err.message)
+                };
+                let mut d = Diagnostic::error(message)
+                    .at(sources, upos.shifted(before, len))
                     .label("here");
                 if let Some(h) = err.help {
                     d = d.help(h);

@@ -637,14 +637,15 @@ impl Compiler<'_> {
         };
         if !arity_ok {
             return Err(
-                CompileError::new(format!("wrong number of arguments for `{name}`"), span)
-                    .help(match func {
-                    Func::Min | Func::Max => format!(
+                CompileError::new(format!("wrong number of arguments for `{name}`"), span).help(
+                    match func {
+                        Func::Min | Func::Max => format!(
                         "`{name}(a, b, ...)` compares values; `{name}(dataset.column)` aggregates"
                     ),
-                    Func::Round => "`round(x)` or `round(x, decimals)`".into(),
-                    _ => format!("`{name}(x)` takes one number"),
-                }),
+                        Func::Round => "`round(x)` or `round(x, decimals)`".into(),
+                        _ => format!("`{name}(x)` takes one number"),
+                    },
+                ),
             );
         }
         let ty = match func {

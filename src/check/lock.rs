@@ -1,0 +1,79 @@
+//! The lock file of derived values: `build` writes it; `check` compares the committed file with
+//! a fresh computation and reports every changed figure as `old -> new`, so a reviewer sees the
+//! whole ripple of a data edit.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::pipeline::Build;
+use crate::project::{Project, LOCK_FILE};
+use crate::source::{Pos, SourceMap};
+
+/// The entries of a lock file: name to (value, line number).
+fn entries(text: &str) -> BTreeMap<String, (String, u32)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|(i, l)| {
+            l.split_once(" = ")
+                .map(|(k, v)| (k.to_string(), (v.to_string(), i as u32 + 1)))
+        })
+        .collect()
+}
+
+/// Compares the committed lock file with the values the build computed.
+pub fn compare(project: &Project, build: &Build, sources: &SourceMap) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let path = project.root.join(LOCK_FILE);
+    let rel = std::path::Path::new(LOCK_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        diags.push(
+            Diagnostic::error(format!("{LOCK_FILE} is missing"))
+                .in_file(rel)
+                .help("run `driftless build` and commit the values.lock it writes"),
+        );
+        return diags;
+    };
+    if text == build.lock {
+        return diags;
+    }
+    let file = sources.add(rel, text.clone().into());
+    let old = entries(&text);
+    let new = entries(&build.lock);
+    let mut changes = Vec::new();
+    for (name, (value, line)) in &old {
+        match new.get(name) {
+            Some((v, _)) if v == value => {}
+            Some((v, _)) => changes.push((*line, format!("`{name}` changed: {value} -> {v}"))),
+            None => changes.push((
+                *line,
+                format!("`{name}` is no longer computed (was {value})"),
+            )),
+        }
+    }
+    let last = text.lines().count() as u32;
+    for (name, (value, _)) in &new {
+        if !old.contains_key(name) {
+            changes.push((last.max(1), format!("`{name}` is new: {value}")));
+        }
+    }
+    if changes.is_empty() {
+        return diags;
+    }
+    let summary = Diagnostic::error(format!("{LOCK_FILE} is stale: {} derived values differ from a fresh computation", changes.len()))
+        .in_file(rel)
+        .help("review the changes below; if they are intended, run `driftless build` and commit values.lock");
+    diags.push(summary);
+    for (line, message) in changes {
+        diags.push(Diagnostic::error(message).at(
+            sources,
+            Pos {
+                file,
+                line,
+                col: 1,
+                len: 1,
+            },
+        ));
+    }
+    diags
+}
