@@ -145,10 +145,17 @@ impl Diagnostic {
                 let _ = writeln!(out, "{pad}--> {}:{}:{}", loc.file, loc.line, loc.col);
             }
             if let Some(text) = &loc.line_text {
-                let shown: String = text.chars().take(200).collect();
+                // At most 200 characters of the line; on a long line, those around the column.
+                let col = loc.col.saturating_sub(1) as usize;
+                let skip = if col >= 160 { col - 40 } else { 0 };
+                let mut shown: String = text.chars().skip(skip).take(200).collect();
+                let mut start = col - skip;
+                if skip > 0 {
+                    shown.insert_str(0, "...");
+                    start += 3;
+                }
                 let _ = writeln!(out, "{pad} |");
                 let _ = writeln!(out, "{} | {}", loc.line, shown.replace('\t', " "));
-                let start = loc.col.saturating_sub(1) as usize;
                 if start <= shown.chars().count() {
                     let carets = "^".repeat((loc.len.max(1) as usize).min(120));
                     let label = self

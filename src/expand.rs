@@ -94,6 +94,19 @@ pub fn locate(body: &str, needle: &str, article: &Article, sources: &SourceMap) 
     }
 }
 
+/// The position of a byte range of an article's body (which keeps the file's line numbers).
+fn body_pos(body: &str, offset: usize, len: usize, article: &Article) -> Pos {
+    let before = &body[..offset];
+    Pos {
+        file: article.file,
+        line: before.matches('\n').count() as u32 + 1,
+        col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1,
+        len: body
+            .get(offset..offset + len)
+            .map_or(1, |s| s.chars().count().max(1)) as u32,
+    }
+}
+
 /// Turns a template error into a diagnostic; undefined names get the formula checker's
 /// explanation ("`rtx-4099` is not a row of dataset `gpus`; did you mean `rtx-4090`?").
 fn diagnose(
@@ -104,15 +117,32 @@ fn diagnose(
 ) -> Diagnostic {
     let mut d = crate::jinja::template_error(err, article.file, &article.body, sources);
     if err.kind() == minijinja::ErrorKind::UndefinedError {
-        if let Some(snippet) = crate::jinja::error_snippet(err, &article.body) {
-            let expr = snippet.split('|').next().unwrap_or(&snippet).trim();
+        if let Some(range) = err
+            .range()
+            .filter(|r| article.body.get(r.clone()).is_some())
+        {
+            let body: &str = &article.body;
+            // minijinja's range of `gpus["x"].y` can start at the `[`: take the name in front.
+            let start = body[..range.start]
+                .trim_end_matches(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
+                .len();
+            let snippet = &body[start..range.end];
+            let head = snippet.split('|').next().unwrap_or(snippet);
+            let expr = head.trim();
+            let expr_start = start + (head.len() - head.trim_start().len());
             d.message = format!("undefined value `{expr}`");
+            d = d.at(sources, body_pos(body, expr_start, expr.len(), article));
             if let Ok(parsed) = crate::formula::parse::parse(expr) {
                 match crate::formula::compile::compile(&parsed, &model.data, None) {
                     Err(e) => {
                         d.message = e.message;
                         d.label = e.label;
                         d.help.extend(e.help);
+                        // Point at the part of the expression that is wrong.
+                        let (a, b) = (e.span.start.min(expr.len()), e.span.end.min(expr.len()));
+                        if a < b {
+                            d = d.at(sources, body_pos(body, expr_start + a, b - a, article));
+                        }
                     }
                     Ok(_) => {
                         d = d.help(

@@ -23,7 +23,7 @@ pub fn read_text(path: &Path, rel: &Path) -> Result<Arc<str>, Diagnostics> {
             MAX_FILE_BYTES / (1024 * 1024)
         ))
         .in_file(rel)
-        .help("split the file into smaller ones")
+        .help("keep input files smaller: split a large dataset or article into several")
         .into());
     }
     let bytes = std::fs::read(path).map_err(|e| {
@@ -53,12 +53,24 @@ pub fn decode_utf8(bytes: Vec<u8>, rel: &Path) -> Result<Arc<str>, Diagnostics> 
                 bytes[at]
             ))
             .help("save the file as UTF-8 (most editors offer it under \"Save with encoding\")");
+            // The line as far as it can be read, the bad byte shown as `�`.
+            let line_start = bytes[..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let line_end = bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| at + i);
+            let line_text = String::from_utf8_lossy(&bytes[line_start..line_end])
+                .trim_end_matches('\r')
+                .to_string();
             d.location = Some(crate::diag::Location {
                 file: crate::diag::display_path(rel),
                 line: line as u32,
                 col: col as u32,
                 len: 1,
-                line_text: None,
+                line_text: Some(line_text),
             });
             Err(d.into())
         }

@@ -18,6 +18,7 @@ use crate::data::{Dataset, Value as Cell};
 use crate::formula::{self, Ctx, V};
 use crate::markdown::{escape_html, escape_markdown};
 use crate::model::{Model, ValueRef};
+use crate::table::TableCol;
 use crate::units::Unit;
 
 /// A claim an article makes about the data, as evaluated.
@@ -350,6 +351,35 @@ fn column_arg(d: &Dataset, name: &str) -> Result<usize, Error> {
     })
 }
 
+/// A table column: `name`, or `ref_column.name` for a column of the referenced row.
+fn table_column(model: &Model, ds: usize, spec: &str) -> Result<TableCol, Error> {
+    let d = &model.data.datasets[ds];
+    let Some((via, name)) = spec.split_once('.') else {
+        return Ok(TableCol {
+            via: None,
+            ds,
+            col: column_arg(d, spec)?,
+        });
+    };
+    let via_col = column_arg(d, via)?;
+    let crate::data::ColType::Ref(target) = &d.columns[via_col].field.ty else {
+        return Err(invalid(format!(
+            "`{via}` is not a ref: column of `{}`, so `{spec}` cannot follow it",
+            d.name
+        )));
+    };
+    let t = *model
+        .data
+        .by_name
+        .get(target)
+        .ok_or_else(|| invalid(format!("unknown dataset `{target}`")))?;
+    Ok(TableCol {
+        via: Some(via_col),
+        ds: t,
+        col: column_arg(&model.data.datasets[t], name)?,
+    })
+}
+
 /// Rows of a dataset that pass a `where=` formula, in the dataset's order.
 fn filtered_rows(model: &Model, ds: usize, filter: Option<&str>) -> Result<Vec<usize>, Error> {
     let n = model.data.datasets[ds].len();
@@ -482,14 +512,27 @@ fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error>
     let limit: Option<usize> = kwargs.get("limit")?;
     let headers: Option<Value> = kwargs.get("headers")?;
     kwargs.assert_all_used()?;
-    let cols: Vec<usize> = match columns {
-        Some(names) => names
-            .iter()
-            .map(|n| column_arg(d, n))
-            .collect::<Result<_, _>>()?,
+    let (names, cols): (Vec<String>, Vec<TableCol>) = match columns {
+        Some(names) => {
+            let cols = names
+                .iter()
+                .map(|n| table_column(model, ds, n))
+                .collect::<Result<_, _>>()?;
+            (names, cols)
+        }
         None => (0..d.columns.len())
             .filter(|&c| !(c == d.key && d.label.is_some()))
-            .collect(),
+            .map(|c| {
+                (
+                    d.columns[c].field.name.clone(),
+                    TableCol {
+                        via: None,
+                        ds,
+                        col: c,
+                    },
+                )
+            })
+            .unzip(),
     };
     let mut rows = filtered_rows(model, ds, filter.as_deref())?;
     if let Some(s) = &sort {
@@ -499,11 +542,11 @@ fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error>
         rows.truncate(l);
     }
     let mut header_texts = Vec::new();
-    for &c in &cols {
-        let field = &d.columns[c].field;
+    for (c, name) in cols.iter().zip(&names) {
+        let field = c.field(model);
         let custom = match &headers {
             Some(h) => h
-                .get_attr(&field.name)
+                .get_item(&Value::from(name.as_str()))
                 .ok()
                 .filter(|v| !v.is_undefined() && !v.is_none())
                 .map(|v| v.to_string()),
@@ -515,8 +558,13 @@ fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error>
         let mut rec = scope.lock();
         rec.datasets.insert(ds);
         for &row in &rows {
-            for &col in &cols {
-                rec.values.insert(ValueRef::Cell { ds, row, col });
+            for c in &cols {
+                if let Some(v) = c.value_ref(model, ds, row) {
+                    rec.values.insert(v);
+                }
+                if let Some(via) = c.via {
+                    rec.values.insert(ValueRef::Cell { ds, row, col: via });
+                }
             }
         }
     }
@@ -641,8 +689,12 @@ fn claim(state: &State, formula_text: String, message: Option<String>) -> Result
     })?;
     if c.ty != formula::Ty::Bool {
         return Err(invalid(format!(
-            "the claim `{formula_text}` must be true or false, not {}",
-            c.ty.describe(&model.data)
+            "the claim `{formula_text}` must be true or false, not {}{}",
+            c.ty.describe(&model.data),
+            hint(&[format!(
+                "a claim is a condition: compare the value with something, as in `{} > ...`",
+                formula_text.trim()
+            )])
         )));
     }
     let holds = match formula::eval::eval(&c.ir, Ctx::global(&model.data)) {

@@ -111,9 +111,10 @@ pub fn template_error(
         minijinja::ErrorKind::UnknownFunction => {
             format!("unknown function: {}", err.detail().unwrap_or(""))
         }
-        minijinja::ErrorKind::UnknownFilter => {
-            format!("unknown filter: {}", err.detail().unwrap_or(""))
-        }
+        minijinja::ErrorKind::UnknownFilter => match error_snippet(err, text) {
+            Some(name) => format!("unknown filter `{}`", name.trim()),
+            None => format!("unknown filter: {}", err.detail().unwrap_or("")),
+        },
         minijinja::ErrorKind::TemplateNotFound => {
             format!("template not found: {}", err.detail().unwrap_or(""))
         }
@@ -131,8 +132,21 @@ pub fn template_error(
         Some(p) => d.at(sources, p),
         None => d.in_file(&sources.get(file).path),
     };
-    if err.kind() == minijinja::ErrorKind::SyntaxError && text.contains("{#") {
-        d = d.help("comments are written `{#! ... !#}`; `{#` is left to Markdown heading ids");
+    let detail = err.detail().unwrap_or_default();
+    if err.kind() == minijinja::ErrorKind::SyntaxError {
+        if detail.contains("end of variable block") {
+            d = d.help(
+                "close the value with `}}`: `{{ name }}`; text after it goes outside the braces",
+            );
+        } else if detail.starts_with("unknown statement end") {
+            d = d.help("an `{% if %}`, `{% for %}` or `{% macro %}` opened earlier is not closed: add its `{% endif %}`, `{% endfor %}` or `{% endmacro %}` before this line");
+        }
+        if text.contains("{#") {
+            d = d.help("comments are written `{#! ... !#}`; `{#` is left to Markdown heading ids");
+        }
+    }
+    if err.kind() == minijinja::ErrorKind::UnknownFilter {
+        d = d.help("check the spelling; besides the Jinja filters, driftless has `number`, `precision(n)` and `to(\"unit\")` (see the README, \"Articles\")");
     }
     d
 }

@@ -152,34 +152,32 @@ fn check_layouts(
             if !crate::fsutil::is_contained(t) {
                 diags.push(
                     Diagnostic::error(format!("`template: {t}` leaves the templates/ folder"))
-                        .at(
-                            sources,
-                            crate::source::Pos {
-                                file: a.file,
-                                line: 1,
-                                col: 1,
-                                len: 3,
-                            },
-                        )
+                        .at(sources, a.front_pos("template", sources))
                         .help("name a layout inside templates/, such as `article.html`"),
                 );
             } else if !has(t) {
                 diags.push(
                     Diagnostic::error(format!("the layout `{t}` does not exist"))
-                        .at(
-                            sources,
-                            crate::source::Pos {
-                                file: a.file,
-                                line: 1,
-                                col: 1,
-                                len: 3,
-                            },
-                        )
-                        .help(crate::diag::did_you_mean(
-                            t,
-                            "layout",
-                            layouts.names.iter().map(String::as_str),
-                        )),
+                        .at(sources, a.front_pos("template", sources))
+                        .label("not in templates/")
+                        .help({
+                            // Compare names without `.html`, which every layout shares.
+                            let stem = |n: &str| n.trim_end_matches(".html").to_string();
+                            let stems: Vec<String> =
+                                layouts.names.iter().map(|n| stem(n)).collect();
+                            match crate::diag::suggest(&stem(t), stems.iter().map(String::as_str)) {
+                                Some(s) => format!("did you mean `{s}.html`?"),
+                                None => format!(
+                                    "the layouts are {}; or add templates/{t}",
+                                    layouts
+                                        .names
+                                        .iter()
+                                        .map(|n| format!("`{n}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            }
+                        }),
                 );
             }
         }
@@ -230,6 +228,28 @@ fn check_internal_links(
                 let mut d = Diagnostic::error(format!("broken link: {problem}"))
                     .at(sources, pos)
                     .label("here");
+                if link
+                    .problem
+                    .as_deref()
+                    .is_some_and(|p| p.contains("not an article"))
+                {
+                    let path = link.dest.split('#').next().unwrap_or_default();
+                    let known: Vec<String> = articles
+                        .iter()
+                        .filter(|x| x.slug != a.slug)
+                        .map(|x| {
+                            let p = x.path.strip_prefix("content").unwrap_or(&x.path);
+                            p.to_string_lossy().replace('\\', "/")
+                        })
+                        .collect();
+                    d =
+                        d.help(format!(
+                        "link to an article by its path from this one, e.g. `other.md#heading`; {}",
+                        crate::diag::did_you_mean(path, "article", known.iter().map(String::as_str))
+                    ));
+                } else if link.target.is_none() && link.problem.is_some() {
+                    d = d.help("link to a web page (`https://...`) or to an article (`other.md`)");
+                }
                 if let (Some(t), Some(f)) = (&link.target, &link.fragment) {
                     if let Some(s) = ids.get(t.as_str()) {
                         d = d.help(crate::diag::did_you_mean(

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::data::{Field, Value};
 use crate::markdown::escape_html;
-use crate::model::Model;
+use crate::model::{Model, ValueRef};
 
 /// Units shown in every cell rather than in the header: they are short and read as part of the
 /// number ("2.8x", "47%").
@@ -36,11 +36,48 @@ fn cell_text(model: &Model, field: &Field, value: &Value) -> String {
     model.display(field, value)
 }
 
+/// A column of a table: a column of the dataset itself, or, through a `ref:` column, a column
+/// of the row it points to (`gpu.vram`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableCol {
+    /// The `ref:` column of the table's dataset to go through, if any.
+    pub via: Option<usize>,
+    /// The dataset and column shown.
+    pub ds: usize,
+    pub col: usize,
+}
+
+impl TableCol {
+    /// The value shown for a row of the table's dataset `base`.
+    pub fn value_ref(&self, model: &Model, base: usize, row: usize) -> Option<ValueRef> {
+        match self.via {
+            None => Some(ValueRef::Cell {
+                ds: base,
+                row,
+                col: self.col,
+            }),
+            Some(via) => match model.data.datasets[base].columns[via].cells[row] {
+                Value::Ref(r) => Some(ValueRef::Cell {
+                    ds: self.ds,
+                    row: r as usize,
+                    col: self.col,
+                }),
+                _ => None,
+            },
+        }
+    }
+
+    /// The field of the column shown.
+    pub fn field<'a>(&self, model: &'a Model) -> &'a Field {
+        &model.data.datasets[self.ds].columns[self.col].field
+    }
+}
+
 /// Renders the rows and columns of a dataset as an HTML table.
 pub fn render(
     model: &Model,
     ds: usize,
-    cols: &[usize],
+    cols: &[TableCol],
     rows: &[usize],
     headers: &[String],
     caption: Option<&str>,
@@ -54,8 +91,8 @@ pub fn render(
         let _ = write!(out, "<caption>{}</caption>", escape_html(caption));
     }
     out.push_str("<thead><tr>");
-    for (&c, h) in cols.iter().zip(headers) {
-        let field = &d.columns[c].field;
+    for (c, h) in cols.iter().zip(headers) {
+        let field = c.field(model);
         let class = if field.ty.is_numeric() {
             " class=\"num\""
         } else {
@@ -76,18 +113,18 @@ pub fn render(
     let mut any_printed = false;
     for &r in rows {
         out.push_str("<tr>");
-        for &c in cols {
-            let col = &d.columns[c];
+        for c in cols {
+            let field = c.field(model);
             let mut classes = Vec::new();
-            if col.field.ty.is_numeric() {
+            if field.ty.is_numeric() {
                 classes.push("num");
             }
             let mut title = String::new();
-            if let Some(f) = &col.field.formula {
+            if let Some(f) = &field.formula {
                 classes.push("derived");
                 any_derived = true;
                 title = format!(" title=\"= {}\"", escape_html(f.text.trim()));
-            } else if col.field.basis_printed {
+            } else if field.basis_printed {
                 classes.push("printed");
                 any_printed = true;
                 title = " title=\"as printed by the source; its inputs do not determine it\""
@@ -98,7 +135,13 @@ pub fn render(
             } else {
                 format!(" class=\"{}\"", classes.join(" "))
             };
-            let text = cell_text(model, &col.field, &col.cells[r]);
+            let text = match c.value_ref(model, ds, r) {
+                Some(at) => {
+                    let (_, value) = model.get(at);
+                    cell_text(model, field, value)
+                }
+                None => crate::format::MISSING.to_string(),
+            };
             let _ = write!(out, "<td{class}{title}>{}</td>", escape_html(&text));
         }
         out.push_str("</tr>");

@@ -106,7 +106,38 @@ pub fn parse(text: &str, file: FileId, sources: &SourceMap) -> Result<Node, Diag
     }
     let raw: Spanned<Raw> = serde_saphyr::from_str_with_options(text, options())
         .map_err(|e| error_to_diagnostic(&e, file, sources))?;
-    Ok(convert(raw, file))
+    let mut node = convert(raw, file);
+    fit_carets(&mut node, &sources.get(file));
+    Ok(node)
+}
+
+/// Puts a quoted text's position on its first character rather than on the quote (so that the
+/// caret of a bad cell is under its value), and makes a number's caret as long as it is written.
+fn fit_carets(node: &mut Node, file: &crate::source::SourceFile) {
+    match &mut node.kind {
+        Kind::Seq(items) => items.iter_mut().for_each(|i| fit_carets(i, file)),
+        Kind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            fit_carets(k, file);
+            fit_carets(v, file);
+        }),
+        kind => {
+            let Some(line) = file.line_text(node.pos.line) else {
+                return;
+            };
+            let rest: String = line
+                .chars()
+                .skip(node.pos.col.saturating_sub(1) as usize)
+                .collect();
+            match kind {
+                Kind::Str(_) if rest.starts_with(['"', '\'']) => node.pos.col += 1,
+                Kind::Int(_) | Kind::Float(_) | Kind::Bool(_) => {
+                    let end = rest.find([',', '}', ']', '#']).unwrap_or(rest.len());
+                    node.pos.len = rest[..end].trim_end().chars().count().max(1) as u32;
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Parses a YAML file straight into a typed structure (configuration, front matter).
@@ -151,11 +182,45 @@ pub fn error_to_diagnostic(
                     col = col.min(i as u32 + 1);
                 }
             }
+            // The parser notices an unclosed `{` or `[` only where the next key starts: say
+            // where the last bracket that is not closed on its own line was opened.
+            let open = if d.help.iter().any(|h| h.contains("`{` is not closed")) {
+                Some(('{', '}'))
+            } else if d.help.iter().any(|h| h.contains("`[` is not closed")) {
+                Some(('[', ']'))
+            } else {
+                None
+            };
+            if let Some((o, c)) = open {
+                let text = sources.get(file);
+                let unclosed = (1..=loc.line() as u32).rev().find_map(|n| {
+                    let l = text.line_text(n)?;
+                    let depth = l.chars().filter(|&ch| ch == o).count() as i64
+                        - l.chars().filter(|&ch| ch == c).count() as i64;
+                    (depth > 0).then(|| (n, l.rfind(o).map_or(0, |i| l[..i].chars().count())))
+                });
+                if let Some((n, i)) = unclosed {
+                    d = d.note(format!(
+                        "the `{o}` at line {n}, column {} is not closed",
+                        i + 1
+                    ));
+                }
+            }
+            // A key named in the message is underlined whole.
+            let len =
+                if d.message.starts_with("unknown setting `") || d.message.contains("the key `") {
+                    d.message
+                        .split('`')
+                        .nth(1)
+                        .map_or(1, |k| k.chars().count().max(1))
+                } else {
+                    1
+                } as u32;
             let pos = Pos {
                 file,
                 line: loc.line() as u32,
                 col,
-                len: 1,
+                len,
             };
             d.at(sources, pos)
         }
@@ -194,7 +259,12 @@ fn explain(message: &str) -> (String, Option<String>) {
     if lower.starts_with("duplicate mapping key") {
         let key = message
             .split_once(": ")
-            .map(|(_, k)| k.split(", set DuplicateKeyPolicy").next().unwrap_or(k).trim())
+            .map(|(_, k)| {
+                k.split(", set DuplicateKeyPolicy")
+                    .next()
+                    .unwrap_or(k)
+                    .trim()
+            })
             .unwrap_or_default();
         let text = if key.is_empty() {
             "invalid YAML: a key appears twice in this mapping".to_string()
@@ -210,7 +280,10 @@ fn explain(message: &str) -> (String, Option<String>) {
         if (lower.contains("depth") && !lower.contains("alias")) || lower.contains("recursion") {
             return (
                 format!("invalid YAML: nested more than {MAX_DEPTH} levels deep"),
-                Some("datasets need only a few levels of nesting: check for unbalanced brackets".into()),
+                Some(
+                    "datasets need only a few levels of nesting: check for unbalanced brackets"
+                        .into(),
+                ),
             );
         }
         return (

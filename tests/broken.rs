@@ -44,7 +44,7 @@ const ALL_REPORTED: &[(&str, &[&str])] = &[(
         "data/gpus.yaml:6:18",
         "data/gpus.yaml:9:20",
         "data/params.yaml:5:5",
-        "data/prices.csv:3:5",
+        "data/prices.csv:3:6",
     ],
 )];
 
@@ -115,16 +115,16 @@ fn prepare(case: &str, src: &Path) -> Wiki {
     }
     let mut outside = Vec::new();
     match case {
-        // A 70 MB line is too big to commit: it is written into the copy.
-        "csv-huge-line" => {
-            use std::io::Write;
-            let mut f = std::fs::OpenOptions::new()
-                .append(true)
-                .open(root.join("data/gpus.csv"))
-                .unwrap();
-            let line = format!("a,{}\n", "x".repeat(70_000_000));
-            f.write_all(line.as_bytes()).unwrap();
-        }
+        // Lines of many megabytes are too big to commit: they are written into the copy.
+        // 70 MB is over the size limit of an input file; 20 MB is read, and the row is wrong.
+        "csv-huge-line" => append(
+            &root.join("data/gpus.csv"),
+            &format!("a,{}\n", "x".repeat(70_000_000)),
+        ),
+        "csv-long-line" => append(
+            &root.join("data/gpus.csv"),
+            &format!("a,{},extra\n", "x".repeat(20_000_000)),
+        ),
         // A symbolic link from content/ to an article outside the wiki.
         "content-symlink-outside" => {
             let elsewhere = tempfile::tempdir().unwrap();
@@ -139,6 +139,12 @@ fn prepare(case: &str, src: &Path) -> Wiki {
         dir,
         _outside: outside,
     }
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
 }
 
 #[cfg(unix)]

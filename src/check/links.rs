@@ -179,17 +179,11 @@ async fn online(
     checked: &mut Checked,
 ) -> Result<Vec<Broken>, String> {
     let cfg = &project.config.links;
-    let excludes = if cfg.exclude.is_empty() {
-        None
-    } else {
-        Some(
-            regex::RegexSet::new(&cfg.exclude)
-                .map_err(|e| format!("invalid link exclusion in driftless.yaml: {e}"))?,
-        )
-    };
+    let excludes = regex::RegexSet::new(&cfg.exclude)
+        .map_err(|e| format!("invalid link exclusion in driftless.yaml: {e}"))?;
     let client = ClientBuilder::builder()
         .schemes(HashSet::from(["http".to_string(), "https".to_string()]))
-        .excludes(excludes)
+        .excludes(Some(excludes.clone()))
         .timeout(Some(Duration::from_secs(cfg.timeout.max(1))))
         .max_retries(cfg.retries)
         .retry_wait_time(Duration::from_millis(500))
@@ -214,6 +208,9 @@ async fn online(
         }
         let page = page_of(&req, site);
         let uri = req.uri.to_string();
+        if excludes.is_match(&uri) {
+            continue;
+        }
         by_uri
             .entry(uri)
             .or_insert_with(|| (Vec::new(), req))
@@ -270,6 +267,9 @@ async fn online(
     let mut broken = Vec::new();
     for req in collect(site).await? {
         let uri = req.uri.to_string();
+        if excludes.is_match(&uri) {
+            continue;
+        }
         if let Some(c) = cache.get(&uri) {
             if !c.ok {
                 broken.push(Broken {

@@ -120,6 +120,9 @@ pub fn prose_numbers(body: &str) -> Vec<(usize, String)> {
         {
             i += 1;
         }
+        if follows_a_name(&body[..start]) {
+            continue;
+        }
         // `4090` in `RTX4090`, `v6`: a number glued to letters is a name, not a figure.
         if i < bytes.len()
             && (bytes[i].is_ascii_alphabetic()
@@ -130,6 +133,25 @@ pub fn prose_numbers(body: &str) -> Vec<(usize, String)> {
         out.push((start, body[start..i].to_string()));
     }
     out
+}
+
+/// Whether the text before a number ends with a capitalized word, as in `Opus 4.6` or
+/// `RTX 4090` (a name), or with `-` as in `GPT-4.1`. Currency codes do not count: `EUR 0.13`
+/// is a figure.
+fn follows_a_name(before: &str) -> bool {
+    if before.ends_with('-') {
+        return true;
+    }
+    let Some(word) = before
+        .strip_suffix(' ')
+        .and_then(|b| b.rsplit([' ', '\n', '(']).next())
+    else {
+        return false;
+    };
+    let word = word.trim_end_matches([',', ';', ':']);
+    let capitalized = word.chars().next().is_some_and(char::is_uppercase)
+        && word.chars().all(char::is_alphanumeric);
+    capitalized && !matches!(word, "EUR" | "USD" | "GBP" | "CHF" | "JPY" | "CNY")
 }
 
 /// Marks the bytes of a body that are prose: not template code, code spans, fenced code or

@@ -46,6 +46,34 @@ impl Article {
     pub fn is_home(&self) -> bool {
         self.slug.is_empty()
     }
+
+    /// The position of a front matter setting's value (`nope.html` in `template: nope.html`),
+    /// or of the opening `---` when the setting is not written on a line of its own.
+    pub fn front_pos(&self, key: &str, sources: &SourceMap) -> Pos {
+        let file = sources.get(self.file);
+        let prefix = format!("{key}:");
+        for (i, line) in file.text.lines().enumerate().skip(1) {
+            if line.trim_end() == "---" {
+                break;
+            }
+            if let Some(rest) = line.strip_prefix(&prefix) {
+                let value = rest.trim();
+                let at = line.len() - rest.trim_start().len();
+                return Pos {
+                    file: self.file,
+                    line: i as u32 + 1,
+                    col: line[..at].chars().count() as u32 + 1,
+                    len: value.chars().count().max(1) as u32,
+                };
+            }
+        }
+        Pos {
+            file: self.file,
+            line: 1,
+            col: 1,
+            len: 3,
+        }
+    }
 }
 
 /// Reads every article.
@@ -88,11 +116,15 @@ pub fn load_articles(project: &Project, sources: &SourceMap) -> Result<Vec<Artic
                 ))
                 .at(
                     sources,
-                    Pos {
-                        file: a.file,
-                        line: 1,
-                        col: 1,
-                        len: 1,
+                    if a.front.slug.is_some() {
+                        a.front_pos("slug", sources)
+                    } else {
+                        Pos {
+                            file: a.file,
+                            line: 1,
+                            col: 1,
+                            len: 1,
+                        }
                     },
                 )
                 .help(

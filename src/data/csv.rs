@@ -92,19 +92,38 @@ pub(super) fn read_rows(
             let (what, at) = if record.len() > header.len() {
                 ("too many", fields[header.len()])
             } else {
-                ("too few", fields.last().copied().unwrap_or(row_pos))
+                // point at the end of the row, where the missing fields belong
+                let last = fields.last().copied().unwrap_or(row_pos);
+                let end = sources
+                    .get(file)
+                    .line_text(last.line)
+                    .map_or(last.col, |l| l.chars().count() as u32 + 1);
+                (
+                    "too few",
+                    Pos {
+                        col: end,
+                        len: 1,
+                        ..last
+                    },
+                )
             };
-            diags.push(
-                Diagnostic::error(format!(
-                    "this row has {what} fields: {} where the header names {}",
-                    record.len(),
-                    header.len()
-                ))
-                .at(sources, at)
-                .help(
-                    "every row needs one field per header column; quote fields that contain commas",
-                ),
-            );
+            let missing: Vec<String> = header
+                .iter()
+                .skip(record.len())
+                .map(|(n, _)| format!("`{n}`"))
+                .collect();
+            let mut d = Diagnostic::error(format!(
+                "this row has {what} fields: {} where the header names {}",
+                record.len(),
+                header.len()
+            ))
+            .at(sources, at);
+            if !missing.is_empty() {
+                d = d.note(format!("no value for {}", missing.join(", ")));
+            }
+            diags.push(d.help(
+                "every row needs one field per header column (empty for a missing value); quote fields that contain commas",
+            ));
             continue;
         }
         let cells = record
@@ -147,7 +166,9 @@ fn field_positions(
         while j < bytes.len() && bytes[j] == b' ' {
             j += 1;
         }
-        positions.push(sources.pos(file, j, field.len().max(1)));
+        // a quoted field's value starts after its quote
+        let quoted = usize::from(bytes.get(j) == Some(&b'"'));
+        positions.push(sources.pos(file, j + quoted, field.len().max(1)));
         // advance past this field
         if j < bytes.len() && bytes[j] == b'"' {
             j += 1;

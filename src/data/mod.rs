@@ -441,6 +441,28 @@ fn resolve_refs(
     sources: &SourceMap,
     diags: &mut Diagnostics,
 ) {
+    // Every `ref:` column names a dataset, whether or not it has rows.
+    for d in &out.datasets {
+        for c in &d.columns {
+            if let ColType::Ref(target) = &c.field.ty {
+                if out.dataset(target).is_none() {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "column `{}` of `{}` refers to an unknown dataset `{target}`",
+                            c.field.name, d.name
+                        ))
+                        .at(sources, c.field.pos)
+                        .label(format!("its type is `ref:{target}`"))
+                        .help(did_you_mean(
+                            target,
+                            "dataset",
+                            out.datasets.iter().map(|d| d.name.as_str()),
+                        )),
+                    );
+                }
+            }
+        }
+    }
     for (name, cells) in refs {
         let Some(&di) = out.by_name.get(&name) else {
             continue;
@@ -451,17 +473,7 @@ fn resolve_refs(
                 continue;
             };
             let Some(t) = out.dataset(&target) else {
-                let pos = out.datasets[di].columns[cell.column].field.pos;
-                diags.push(
-                    Diagnostic::error(format!("column refers to an unknown dataset `{target}`"))
-                        .at(sources, pos)
-                        .help(did_you_mean(
-                            &target,
-                            "dataset",
-                            out.datasets.iter().map(|d| d.name.as_str()),
-                        )),
-                );
-                continue;
+                continue; // reported above
             };
             match t.row(&cell.key) {
                 Some(r) => {

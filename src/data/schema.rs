@@ -751,15 +751,12 @@ fn load_field(
     })
 }
 
-/// The position of a formula's first character. For a quoted scalar, serde-saphyr points at the
-/// quote; a block scalar (`>-`, `|`) starts on the next line.
+/// The position of a formula's first character (`yaml::parse` already puts a quoted scalar's
+/// position after its quote); a block scalar (`>-`, `|`) starts on the next line.
 fn formula_pos(node: &Node, sources: &SourceMap) -> Pos {
     let file = sources.get(node.pos.file);
     let line = file.line_text(node.pos.line).unwrap_or_default();
     let rest: String = line.chars().skip(node.pos.col as usize - 1).collect();
-    if rest.starts_with('"') || rest.starts_with('\'') {
-        return node.pos.shifted(1, node.pos.len);
-    }
     if rest.starts_with('>') || rest.starts_with('|') {
         let next = file.line_text(node.pos.line + 1).unwrap_or_default();
         let indent = next.chars().take_while(|c| *c == ' ').count() as u32;

@@ -99,6 +99,12 @@ pub(super) fn cycle_diagnostic(cycle: &[Dep], data: &Datasets, sources: &SourceM
     names.push(names[0].clone());
     let first = dep_field(cycle[0], data);
     let pos = first.formula.as_ref().map_or(first.pos, |f| f.pos);
+    if cycle.len() == 1 {
+        return Diagnostic::error(format!("the formula of `{}` uses `{}` itself", names[0], names[0]))
+            .at(sources, pos)
+            .label("this formula refers to its own result")
+            .help("a value cannot be computed from itself: compute it from parameters, inputs or other figures");
+    }
     let mut d = Diagnostic::error(format!(
         "formulas depend on each other in a cycle: {}",
         names.join(" -> ")

@@ -94,7 +94,12 @@ pub fn eval_error(
     context: &str,
     sources: &SourceMap,
 ) -> Diagnostic {
-    let mut d = Diagnostic::error(format!("{} in {context}", e.message))
+    // "`x` of row `r` is empty" repeats the row the context names.
+    let mut message = e.message.clone();
+    if let Some(row) = context.split(", ").find(|p| p.starts_with("row `")) {
+        message = message.replace(&format!(" of {row}"), "");
+    }
+    let mut d = Diagnostic::error(format!("{message} in {context}"))
         .at(sources, span_pos(src, e.span, sources))
         .note(format!("formula: {}", src.text.trim()));
     if let Some(h) = &e.help {

@@ -621,7 +621,12 @@ impl Parser {
                 self.enter()?;
                 let e = self.expr()?;
                 self.depth -= 1;
-                let close = self.expect_op(")", "to close the parenthesis")?;
+                let close = self
+                    .expect_op(")", "to close the parenthesis")
+                    .map_err(|e| ParseError {
+                        help: Some("every `(` needs its `)`: add the one that is missing".into()),
+                        ..e
+                    })?;
                 Ok(Expr {
                     kind: e.kind,
                     span: span.to(close),

@@ -1,0 +1,210 @@
+//! `build`: figures follow the data, in tables and prose, and nothing else moves.
+
+use std::collections::BTreeSet;
+
+use crate::harness::{text_of, Wiki};
+
+fn lock_entries(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            l.split_once(" = ")
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+fn changed_keys(before: &str, after: &str) -> BTreeSet<String> {
+    let a = lock_entries(before);
+    let b = lock_entries(after);
+    a.iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|(x, _)| x.0.clone())
+        .collect()
+}
+
+#[test]
+fn editing_a_parameter_changes_every_dependent_figure_and_nothing_else() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let before = wiki.site_files();
+    let lock_before = wiki.read("values.lock");
+    let power = text_of(&wiki.main_of("power/index.html"));
+    assert!(power.contains("EUR 0.134/MTok per million"), "{power}");
+    assert!(power.contains("3.6x more expensive"), "{power}");
+
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    wiki.build();
+    let after = wiki.site_files();
+
+    // The figures that depend on the rate changed, in prose, wording and table.
+    let power = text_of(&wiki.main_of("power/index.html"));
+    assert!(
+        power.contains("At EUR 0.30/kWh the RTX 4090 spends EUR 0.269/MTok"),
+        "{power}"
+    );
+    assert!(power.contains("7.3x more expensive"), "{power}");
+    assert!(power.contains("0.269"), "table cell: {power}");
+    // The break-even rate does not depend on the rate itself.
+    assert!(power.contains("EUR 0.041/kWh"), "{power}");
+
+    // Exactly the dependent values changed in the lock file.
+    let changed = changed_keys(&lock_before, &wiki.read("values.lock"));
+    let expected: BTreeSet<String> = [
+        "best_gpu_cost",
+        "gpus/rtx-3090/eur_per_mtok",
+        "gpus/rtx-4090/eur_per_mtok",
+        "gpus/rx-7900-xtx/eur_per_mtok",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(changed, expected);
+
+    // Pages that show no dependent value are byte-identical.
+    for page in ["speed/index.html", "index.html"] {
+        assert_eq!(
+            before[page], after[page],
+            "{page} changed although it shows no dependent value"
+        );
+    }
+    assert_ne!(before["power/index.html"], after["power/index.html"]);
+    assert_ne!(before["data/gpus.csv"], after["data/gpus.csv"]);
+}
+
+#[test]
+fn editing_one_cell_changes_its_row_and_the_aggregates_over_it() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let lock_before = wiki.read("values.lock");
+    let speed_before = wiki.read("site/speed/index.html");
+    wiki.edit(
+        "data/gpus.csv",
+        "rtx-4090,RTX 4090,24,413,128",
+        "rtx-4090,RTX 4090,24,413,256",
+    );
+    wiki.build();
+    let changed = changed_keys(&lock_before, &wiki.read("values.lock"));
+    let expected: BTreeSet<String> = [
+        "best_gpu_cost",
+        "break_even_rate",
+        "gpus/rtx-4090/eur_per_mtok",
+        "gpus/rtx-4090/kwh_per_mtok",
+        "gpus/rtx-4090/tokens_per_gb",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(changed, expected);
+    let power = text_of(&wiki.main_of("power/index.html"));
+    assert!(power.contains("EUR 0.067/MTok"), "{power}");
+    assert!(power.contains("1.8x more expensive"), "{power}");
+    // The speed page shows the RTX 4090's speed in its table, so it changes too.
+    assert_ne!(speed_before, wiki.read("site/speed/index.html"));
+}
+
+#[test]
+fn wording_follows_the_numbers() {
+    let wiki = Wiki::fixture("build/ripple");
+    // Cheap enough electricity flips the comparison and breaks the claim.
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.02");
+    let run = wiki.run(&["build"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("claim no longer holds: every GPU costs more than the API"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("content/power.md:13:"),
+        "{}",
+        run.stderr
+    );
+    // Without the claim, the page says "cheaper".
+    wiki.edit("content/power.md", "{{ claim(", "{#! claim(");
+    wiki.edit(
+        "content/power.md",
+        "than the API\") }}",
+        "than the API\") !#}",
+    );
+    wiki.build();
+    let power = text_of(&wiki.main_of("power/index.html"));
+    assert!(power.contains("2.1x cheaper"), "{power}");
+}
+
+#[test]
+fn the_power_page_renders_as_expected() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    insta::assert_snapshot!("ripple_power_main", wiki.main_of("power/index.html"));
+}
+
+#[test]
+fn datasets_are_published_with_their_derived_columns() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let csv = wiki.read("site/data/gpus.csv");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,name,vram,watts,tok_s,kwh_per_mtok,eur_per_mtok,tokens_per_gb")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("rtx-4090,RTX 4090,24,413,128,0.8962673611,0.1344401042,5.333333333")
+    );
+    let json: serde_json::Value = serde_json::from_str(&wiki.read("site/data/gpus.json")).unwrap();
+    assert_eq!(json["rows"][1]["tok_s"]["low"], 87.0);
+    assert_eq!(json["rows"][1]["tok_s"]["used"], 99.5);
+    assert_eq!(
+        json["columns"][6]["formula"],
+        "kwh_per_mtok * electricity_rate"
+    );
+    let catalog = text_of(&wiki.read("site/data/index.html"));
+    assert!(
+        catalog.contains("kwh_per_mtok * electricity_rate"),
+        "{catalog}"
+    );
+}
+
+#[test]
+fn building_twice_gives_byte_identical_sites() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let first = wiki.site_files();
+    wiki.build();
+    assert_eq!(first, wiki.site_files());
+}
+
+#[test]
+fn the_thread_count_does_not_change_the_output() {
+    let wiki = Wiki::fixture("build/ripple");
+    assert_eq!(wiki.run(&["build", "--threads", "1"]).code, 0);
+    let one = wiki.site_files();
+    assert_eq!(wiki.run(&["build", "--threads", "8"]).code, 0);
+    assert_eq!(one, wiki.site_files());
+}
+
+#[test]
+fn the_order_files_were_created_in_does_not_change_the_output() {
+    let a = Wiki::fixture("build/ripple");
+    a.build();
+    // Recreate every file of a second copy in reverse order, so that directory listings differ.
+    let b = Wiki::fixture("build/ripple");
+    let mut files: Vec<_> = walkdir::WalkDir::new(&b.root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    files.reverse();
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        std::fs::remove_file(f).unwrap();
+        std::fs::write(f, bytes).unwrap();
+    }
+    b.build();
+    assert_eq!(a.site_files(), b.site_files());
+}

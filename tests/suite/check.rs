@@ -1,0 +1,281 @@
+//! `check`: links, fragments, the values lock, claims and hand-typed figures, each failing with
+//! the right file and line; external links against a server on loopback.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use crate::harness::Wiki;
+
+fn built() -> Wiki {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    wiki
+}
+
+#[test]
+fn a_clean_wiki_passes_and_check_never_touches_the_site() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let site = wiki.site_files();
+    std::fs::remove_dir_all(wiki.path("site")).unwrap();
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("no problems"), "{}", run.stdout);
+    assert!(!wiki.path("site").exists(), "check wrote site/");
+    wiki.build();
+    assert_eq!(site, wiki.site_files());
+}
+
+#[test]
+fn a_broken_internal_link_is_reported_at_its_markdown_source() {
+    let wiki = built();
+    wiki.edit(
+        "content/speed.md",
+        "## Speed\n",
+        "## Speed\n\nSee [the costs](costs.md).\n",
+    );
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("broken link: `costs.md` is not an article of this wiki"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--> content/speed.md:7:"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_missing_fragment_is_reported_with_the_headings_that_exist() {
+    let wiki = built();
+    wiki.edit(
+        "content/speed.md",
+        "## Speed\n",
+        "## Speed\n\nSee [the costs](power.md#electricty).\n",
+    );
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("`#electricty` is not a heading of `power`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--> content/speed.md:7:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("did you mean `electricity`?"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_stale_lock_file_lists_every_changed_figure_as_old_to_new() {
+    let wiki = built();
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("values.lock is stale: 4 derived values differ"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "`gpus/rtx-4090/eur_per_mtok` changed: 0.1344401042 EUR/MTok -> 0.2688802083 EUR/MTok"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("--> values.lock:"), "{}", run.stdout);
+    // Building accepts the change; check passes again.
+    wiki.build();
+    assert_eq!(wiki.run(&["check"]).code, 0);
+}
+
+#[test]
+fn a_claim_made_false_by_a_data_edit_names_the_article_line_and_the_values() {
+    let wiki = built();
+    wiki.edit(
+        "data/gpus.csv",
+        "rtx-4090,RTX 4090,24,413,128",
+        "rtx-4090,RTX 4090,24,413,1500",
+    );
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("claim no longer holds: every GPU costs more than the API"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--> content/power.md:13:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("breaks it: `rtx-4090`: eur_per_mtok = EUR 0.011/MTok"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_literal_copy_of_a_derived_figure_is_reported_with_the_expression_to_use() {
+    let wiki = built();
+    wiki.edit(
+        "content/speed.md",
+        "## Speed\n",
+        "## Speed\n\nThe RTX 4090 costs EUR 0.134 per million tokens.\n",
+    );
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("`0.134` looks like a hand-typed copy of a derived value"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--> content/speed.md:7:24"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("{{ best_gpu_cost }}")
+            || run.stdout.contains("{{ gpus[\"rtx-4090\"].eur_per_mtok }}"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn json_output_is_one_document_for_tools() {
+    let wiki = built();
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    let run = wiki.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(report["pages"], 3);
+    assert_eq!(report["findings"][0]["location"]["file"], "values.lock");
+}
+
+#[test]
+fn a_broken_link_in_a_layout_is_found_in_the_generated_site() {
+    let wiki = built();
+    wiki.edit(
+        "templates/base.html",
+        "</footer>",
+        "<a href=\"{{ root }}nowhere/\">x</a></footer>",
+    );
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("broken link `nowhere"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("--> site/index.html"), "{}", run.stdout);
+}
+
+/// A tiny HTTP server on loopback: `/ok` 200, `/gone` 404, `/moved` 301 to `/ok`, `/slow`
+/// answers after the client's timeout. It serves until the test process ends.
+fn serve() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (status, extra) = match path.as_str() {
+                    "/ok" => ("200 OK", String::new()),
+                    "/moved" => ("301 Moved Permanently", "Location: /ok\r\n".to_string()),
+                    "/slow" => {
+                        std::thread::sleep(Duration::from_secs(4));
+                        ("200 OK", String::new())
+                    }
+                    _ => ("404 Not Found", String::new()),
+                };
+                let body = "<html><body>hello</body></html>";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\n{extra}Content-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn external_links_are_checked_against_a_loopback_server_with_a_cache() {
+    let port = serve();
+    let wiki = built();
+    wiki.write(
+        "driftless.yaml",
+        "title: Ripple\nlinks:\n  timeout: 1\n  retries: 0\n  host_interval_ms: 0\n  host_concurrency: 4\n",
+    );
+    wiki.edit(
+        "content/speed.md",
+        "## Speed\n",
+        &format!(
+            "## Speed\n\n[ok](http://127.0.0.1:{port}/ok), [moved](http://127.0.0.1:{port}/moved),\n[gone](http://127.0.0.1:{port}/gone), [slow](http://127.0.0.1:{port}/slow).\n"
+        ),
+    );
+    wiki.build();
+    // Offline by default: the external links are not contacted.
+    assert_eq!(wiki.run(&["check"]).code, 0);
+    let run = wiki.run(&["check", "--external"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "error: broken link `http://127.0.0.1:{port}/gone`"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("--> content/speed.md:8:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "warning: broken link `http://127.0.0.1:{port}/slow`"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("/ok`"), "{}", run.stdout);
+    assert!(!run.stdout.contains("/moved`"), "{}", run.stdout);
+    assert!(run.stdout.contains("5 external links"), "{}", run.stdout);
+    let cache = wiki.read(".driftless-links.cache");
+    assert!(
+        cache.contains(&format!("http://127.0.0.1:{port}/ok")),
+        "{cache}"
+    );
+    // Excluded hosts are not reported.
+    wiki.write(
+        "driftless.yaml",
+        "title: Ripple\nlinks:\n  timeout: 1\n  retries: 0\n  exclude: ['/gone$', '/slow$']\n",
+    );
+    let run = wiki.run(&["check", "--external"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}

@@ -1,0 +1,11 @@
+//! The integration tests: one binary, a module per area. Each test copies a fixture wiki from
+//! tests/fixtures/ into a temporary folder and runs the real `driftless` binary on it.
+
+mod harness;
+
+mod build;
+mod check;
+mod cli;
+mod escaping;
+mod publish;
+mod shipped;
