@@ -36,7 +36,7 @@ impl Dim {
     pub const NONE: Dim = Dim([0; 7]);
 
     /// The dimension of a product (exponents saturate at the `i8` range).
-    pub fn mul(self, o: Dim) -> Dim {
+    pub fn times(self, o: Dim) -> Dim {
         let mut out = self.0;
         for (e, oe) in out.iter_mut().zip(o.0) {
             *e = e.saturating_add(oe);
@@ -45,7 +45,7 @@ impl Dim {
     }
 
     /// The dimension of a quotient (exponents saturate at the `i8` range).
-    pub fn div(self, o: Dim) -> Dim {
+    pub fn per(self, o: Dim) -> Dim {
         let mut out = self.0;
         for (e, oe) in out.iter_mut().zip(o.0) {
             *e = e.saturating_sub(oe);
@@ -221,9 +221,9 @@ struct Factor {
 /// Composes the units of a product or quotient.
 fn compose(a: &Unit, b: &Unit, divide: bool) -> Unit {
     let (dim, factor) = if divide {
-        (a.dim.div(b.dim), a.factor / b.factor)
+        (a.dim.per(b.dim), a.factor / b.factor)
     } else {
-        (a.dim.mul(b.dim), a.factor * b.factor)
+        (a.dim.times(b.dim), a.factor * b.factor)
     };
     let (symbol, factor) = match (parse_factors(&a.symbol), parse_factors(&b.symbol)) {
         (Ok(fa), Ok(fb)) => {
@@ -360,7 +360,7 @@ const PREFIXED: &[(&[&str], Prefixes)] = &[
 
 /// Looks up an atom: exact names first, then prefix + atom.
 fn lookup(name: &str) -> Option<(Dim, f64)> {
-    let power = dim1(ENERGY).div(dim1(TIME));
+    let power = dim1(ENERGY).per(dim1(TIME));
     let exact = match name {
         "s" => Some((dim1(TIME), 1.0)),
         "min" => Some((dim1(TIME), 60.0)),
@@ -1012,17 +1012,17 @@ mod tests {
     fn dim_arithmetic() {
         let w = unit("W").dim;
         let h = unit("h").dim;
-        assert_eq!(w.mul(h), unit("J").dim);
-        assert_eq!(w.mul(h).div(h), w);
+        assert_eq!(w.times(h), unit("J").dim);
+        assert_eq!(w.times(h).per(h), w);
         assert_eq!(h.powi(2).describe(), "s^2");
         assert_eq!(h.powi(-1).describe(), "1/s");
         assert_eq!(Dim::NONE.describe(), "1");
-        assert!(w.div(w).is_none());
+        assert!(w.per(w).is_none());
         assert!(!w.is_none());
         // Saturates instead of overflowing.
-        assert_eq!(Dim([100; 7]).mul(Dim([100; 7])), Dim([127; 7]));
+        assert_eq!(Dim([100; 7]).times(Dim([100; 7])), Dim([127; 7]));
         assert_eq!(Dim([100; 7]).powi(i32::MIN), Dim([-128; 7]));
-        assert_eq!(Dim([-100; 7]).div(Dim([100; 7])), Dim([-128; 7]));
+        assert_eq!(Dim([-100; 7]).per(Dim([100; 7])), Dim([-128; 7]));
     }
 
     #[test]

@@ -221,9 +221,9 @@ async fn online(
     let pending: Vec<(String, Vec<String>, lychee_lib::Request)> = by_uri
         .into_iter()
         .filter(|(uri, _)| {
-            !cache
+            cache
                 .get(uri)
-                .is_some_and(|c| now().saturating_sub(c.checked_at) < fresh_for)
+                .is_none_or(|c| now().saturating_sub(c.checked_at) >= fresh_for)
         })
         .map(|(uri, (pages, req))| (uri, pages, req))
         .collect();

@@ -191,14 +191,8 @@ fn prose_mask(body: &str) -> Vec<bool> {
         if t.starts_with("```") || t.starts_with("~~~") {
             in_fence = !in_fence;
             blank(offset, offset + line.len(), &mut mask);
-        } else if in_fence
-            || line.starts_with("    ")
-                && !t.starts_with(['-', '*', '|'])
-                && !t.chars().next().is_some_and(|c| c.is_ascii_digit())
-        {
-            if in_fence {
-                blank(offset, offset + line.len(), &mut mask);
-            }
+        } else if in_fence {
+            blank(offset, offset + line.len(), &mut mask);
         }
         offset += line.len();
     }

@@ -72,7 +72,7 @@ pub fn run(project: &Project, sources: &SourceMap, external: bool) -> Result<Rep
 }
 
 /// The article a generated page comes from.
-pub fn article_of<'a>(build: &'a Build, page: &str) -> Option<usize> {
+pub fn article_of(build: &Build, page: &str) -> Option<usize> {
     let slug = page.trim_end_matches("index.html").trim_end_matches('/');
     build.articles.iter().position(|a| a.slug == slug)
 }

@@ -56,7 +56,7 @@ pub(super) fn read_rows(
         let Some(start) = record.position().map(|p| p.byte() as usize) else {
             continue;
         };
-        let fields = field_positions(&text, start, &record, file, sources);
+        let fields = field_positions(text, start, &record, file, sources);
         if header.is_empty() {
             header = record
                 .iter()

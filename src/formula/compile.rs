@@ -463,7 +463,7 @@ impl Compiler<'_> {
                 _ => return Err(mismatch(if op == BinOp::Add { "add" } else { "subtract" }).help("use `~` to join text")),
             },
             BinOp::Mul | BinOp::Div => match (lt.dim(), rt.dim()) {
-                (Some(a), Some(b)) => Ty::Num(if op == BinOp::Mul { a.mul(b) } else { a.div(b) }, None),
+                (Some(a), Some(b)) => Ty::Num(if op == BinOp::Mul { a.times(b) } else { a.per(b) }, None),
                 _ => return Err(mismatch(if op == BinOp::Mul { "multiply" } else { "divide" })),
             },
             BinOp::Concat => match (&lt, &rt) {
