@@ -35,14 +35,31 @@ pub struct PageInfo {
     pub updated_from: Vec<String>,
 }
 
+/// What every page of a site shares, converted to template values once per build (a site of
+/// 10,000 pages would otherwise convert its list of pages 10,000 times).
+pub struct Shared {
+    site: minijinja::Value,
+    pages: minijinja::Value,
+    nav: minijinja::Value,
+}
+
+impl Shared {
+    /// Converts the site's shared context.
+    pub fn new(site: &SiteInfo, pages: &[PageLink], nav: &[PageLink]) -> Shared {
+        Shared {
+            site: minijinja::Value::from(minijinja::value::Serde(site)),
+            pages: minijinja::Value::from(minijinja::value::Serde(pages)),
+            nav: minijinja::Value::from(minijinja::value::Serde(nav)),
+        }
+    }
+}
+
 /// Renders a page through a layout.
 pub fn render_page(
     layouts: &Layouts,
     template: &str,
-    site: &SiteInfo,
+    shared: &Shared,
     page: &PageInfo,
-    pages: &[PageLink],
-    nav: &[PageLink],
     extra: Option<minijinja::Value>,
 ) -> Result<String, minijinja::Error> {
     let tmpl = layouts.env.get_template(template)?;
@@ -52,11 +69,11 @@ pub fn render_page(
     page_value = merge(page_value, "content", content);
     let root = crate::markdown::root_prefix(page.url.trim_end_matches('/'));
     let ctx = minijinja::context! {
-        site => minijinja::Value::from(minijinja::value::Serde(site)),
+        site => shared.site.clone(),
         root => root,
         page => page_value,
-        pages => minijinja::Value::from(minijinja::value::Serde(pages)),
-        nav => minijinja::Value::from(minijinja::value::Serde(nav)),
+        pages => shared.pages.clone(),
+        nav => shared.nav.clone(),
         ..extra.unwrap_or_else(|| minijinja::context! {})
     };
     tmpl.render(ctx)

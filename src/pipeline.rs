@@ -41,13 +41,17 @@ pub struct PageRecord {
 
 /// Runs every stage up to and including site assembly.
 pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics> {
+    let mut clock = Stopwatch::new();
     let data = crate::data::load_datasets(project, sources)?;
+    clock.lap("data");
     let model = Arc::new(crate::formula::evaluate(data, sources)?);
+    clock.lap("formulas");
     let errata = Arc::new(crate::errata::find(
         &model,
         project.config.errata.tolerance_percent,
     ));
     let articles = crate::content::load_articles(project, sources)?;
+    clock.lap("content");
     let layouts = crate::jinja::load_layouts(&project.templates_dir, &project.root, sources)?;
     check_layouts(&articles, &layouts, project, sources)?;
 
@@ -67,6 +71,7 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
     if diags.has_errors() {
         return Err(diags);
     }
+    clock.lap("expand");
 
     let slugs_by_path: HashMap<String, String> = articles
         .iter()
@@ -108,9 +113,11 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
             }
         })
         .collect();
+    clock.lap("markdown");
     check_internal_links(&articles, &pages, sources)?;
 
     let output = assemble(project, &model, &articles, &pages, &layouts, sources)?;
+    clock.lap("layouts");
     let lock = crate::site::lock_file(&model);
     Ok(Build {
         output,
@@ -121,6 +128,32 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
         errata,
         warnings: Diagnostics::default(),
     })
+}
+
+/// Prints how long each stage took when `DRIFTLESS_TIMINGS` is set: a profile of a build
+/// without a profiler.
+struct Stopwatch {
+    enabled: bool,
+    last: std::time::Instant,
+}
+
+impl Stopwatch {
+    fn new() -> Stopwatch {
+        Stopwatch {
+            enabled: std::env::var_os("DRIFTLESS_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, stage: &str) {
+        if self.enabled {
+            eprintln!(
+                "{stage:>10}: {:7.1} ms",
+                self.last.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        self.last = std::time::Instant::now();
+    }
 }
 
 /// Every layout an article names must exist, and so must the built-in ones.
@@ -308,7 +341,19 @@ fn assemble(
         description: None,
         url: "data/".into(),
     });
-    nav.extend(links.iter().cloned());
+    // The header lists the articles that ask for a place (`order:`); every article is on the
+    // home page. A header of 10,000 links would weigh on every page.
+    nav.extend(
+        order
+            .iter()
+            .filter(|&&i| articles[i].front.order.is_some())
+            .map(|&i| PageLink {
+                title: articles[i].front.title.clone(),
+                description: None,
+                url: articles[i].url(),
+            }),
+    );
+    let shared = crate::layout::Shared::new(&site, &links, &nav);
 
     let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = articles
         .par_iter()
@@ -335,9 +380,8 @@ fn assemble(
                     "article.html".into()
                 }
             });
-            let html =
-                crate::layout::render_page(layouts, &template, &site, &info, &links, &nav, None)
-                    .map_err(|e| layout_error(&e, &template, project, sources))?;
+            let html = crate::layout::render_page(layouts, &template, &shared, &info, None)
+                .map_err(|e| layout_error(&e, &template, project, sources))?;
             let path = if a.is_home() {
                 "index.html".to_string()
             } else {
@@ -366,14 +410,14 @@ fn assemble(
             toc: Vec::new(),
             updated_from: Vec::new(),
         };
-        match crate::layout::render_page(layouts, "index.html", &site, &info, &links, &nav, None) {
+        match crate::layout::render_page(layouts, "index.html", &shared, &info, None) {
             Ok(html) => {
                 out.files.insert("index.html".into(), html.into_bytes());
             }
             Err(e) => diags.push(layout_error(&e, "index.html", project, sources)),
         }
     }
-    match data_catalog(model, layouts, &site, &links, &nav) {
+    match data_catalog(model, layouts, &shared) {
         Ok(html) => {
             out.files
                 .insert("data/index.html".into(), html.into_bytes());
@@ -409,9 +453,7 @@ fn layout_error(
 fn data_catalog(
     model: &Model,
     layouts: &crate::jinja::Layouts,
-    site: &SiteInfo,
-    links: &[PageLink],
-    nav: &[PageLink],
+    shared: &crate::layout::Shared,
 ) -> Result<String, minijinja::Error> {
     let datasets: Vec<serde_json::Value> = model
         .data
@@ -450,7 +492,7 @@ fn data_catalog(
         .collect();
     let info = PageInfo { title: "Data".into(), description: Some("Every dataset, parameter and figure of this wiki, with its source, and each dataset as CSV and JSON.".into()), url: "data/".into(), kind: "data", content: String::new(), toc: Vec::new(), updated_from: Vec::new() };
     let extra = minijinja::context! { datasets => minijinja::Value::from(minijinja::value::Serde(&datasets)), params => minijinja::Value::from(minijinja::value::Serde(&params)) };
-    crate::layout::render_page(layouts, "data.html", site, &info, links, nav, Some(extra))
+    crate::layout::render_page(layouts, "data.html", shared, &info, Some(extra))
 }
 
 fn copy_assets(project: &Project, out: &mut SiteOutput, diags: &mut Diagnostics) {

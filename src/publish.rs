@@ -7,6 +7,7 @@
 //! left by a killed build are removed by the next one, under a lock file so that two builds never
 //! remove each other's.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,8 +20,17 @@ use crate::site::SiteOutput;
 /// folder it did not create.
 pub const MARKER: &str = ".driftless-site";
 
+/// What a publish wrote.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// Files written anew.
+    pub written: usize,
+    /// Files unchanged since the previous build, hard-linked from it instead of written.
+    pub reused: usize,
+}
+
 /// Writes `output` to `out_dir`, replacing what was there in one step.
-pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<(), String> {
+pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String> {
     let name = out_dir
         .file_name()
         .ok_or_else(|| format!("{} is not a folder name", out_dir.display()))?
@@ -54,7 +64,8 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<(), String> {
                 parent.display()
             )
         })?;
-    write_all(output, tmp.path())
+    let previous = out_dir.exists().then(|| (out_dir, read_manifest(out_dir)));
+    let published = write_all(output, tmp.path(), previous)
         .map_err(|e| format!("cannot write the site into {}: {e}", tmp.path().display()))?;
 
     if out_dir.exists() {
@@ -67,9 +78,11 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<(), String> {
             let new = tmp.keep();
             std::fs::rename(&new, out_dir)
                 .map_err(|e| format!("cannot move the new site to {}: {e}", out_dir.display()))?;
-            let _ = std::fs::remove_dir_all(&old);
+            remove_tree(&old);
+        } else {
+            // After the exchange the temporary folder holds the previous site.
+            remove_tree(tmp.path());
         }
-        // After the exchange the temporary folder holds the previous site; dropping it removes it.
     } else {
         let new = tmp.keep();
         std::fs::rename(&new, out_dir)
@@ -77,7 +90,7 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<(), String> {
     }
     drop(lock);
     let _ = std::fs::remove_file(&lock_path);
-    Ok(())
+    Ok(published)
 }
 
 /// Whether `dir` may be replaced: empty, or marked as driftless output.
@@ -123,8 +136,36 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
     ))
 }
 
-/// Writes every file, folders first, files in parallel.
-fn write_all(output: &SiteOutput, dir: &Path) -> io::Result<()> {
+/// A fingerprint of a file's content, to recognise files unchanged since the last build.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same bytes give the same value on every run.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// The fingerprints of the files of the previous build, kept in its marker file.
+fn read_manifest(dir: &Path) -> HashMap<String, u64> {
+    let Ok(text) = std::fs::read_to_string(dir.join(MARKER)) else {
+        return HashMap::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let (hash, path) = l.split_once(' ')?;
+            Some((path.to_string(), u64::from_str_radix(hash, 16).ok()?))
+        })
+        .collect()
+}
+
+/// Writes every file, folders first, files in parallel. A file whose content is the same as in
+/// the previous build is hard-linked from it: unchanged pages cost no write, and the previous
+/// site is never modified (the new tree only shares its unchanged files).
+fn write_all(
+    output: &SiteOutput,
+    dir: &Path,
+    previous: Option<(&Path, HashMap<String, u64>)>,
+) -> io::Result<Published> {
     let mut folders: Vec<PathBuf> = output
         .files
         .keys()
@@ -135,12 +176,52 @@ fn write_all(output: &SiteOutput, dir: &Path) -> io::Result<()> {
     for f in folders {
         std::fs::create_dir_all(dir.join(f))?;
     }
-    output
+    let results: Vec<io::Result<(bool, String)>> = output
         .files
         .par_iter()
-        .try_for_each(|(path, bytes)| std::fs::write(dir.join(path), bytes))?;
-    std::fs::write(
-        dir.join(MARKER),
-        b"This folder is written by driftless build and replaced whole by the next build.\n",
-    )
+        .map(|(path, bytes)| {
+            let hash = fingerprint(bytes);
+            let target = dir.join(path);
+            if let Some((old_dir, manifest)) = &previous {
+                if manifest.get(path) == Some(&hash)
+                    && std::fs::hard_link(old_dir.join(path), &target).is_ok()
+                {
+                    return Ok((true, format!("{hash:016x} {path}")));
+                }
+            }
+            std::fs::write(&target, bytes)?;
+            Ok((false, format!("{hash:016x} {path}")))
+        })
+        .collect();
+    let mut published = Published::default();
+    let mut manifest = String::from(
+        "This folder is written by driftless build and replaced whole by the next build.\n",
+    );
+    for r in results {
+        let (reused, line) = r?;
+        if reused {
+            published.reused += 1;
+        } else {
+            published.written += 1;
+        }
+        manifest.push_str(&line);
+        manifest.push('\n');
+    }
+    std::fs::write(dir.join(MARKER), manifest)?;
+    Ok(published)
+}
+
+/// Removes a folder tree, its top-level entries in parallel (a site is one folder per page).
+fn remove_tree(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.par_iter().for_each(|p| {
+            if p.is_dir() {
+                let _ = std::fs::remove_dir_all(p);
+            } else {
+                let _ = std::fs::remove_file(p);
+            }
+        });
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -36,13 +36,24 @@ pub fn run(locate: &Locate) -> Outcome {
             return Outcome::Failure(format!("cannot write {}: {e}", lock_path.display()));
         }
     }
-    if let Err(e) = crate::publish::publish(&build.output, &project.out_dir) {
-        return Outcome::Failure(e);
+    let writing = Instant::now();
+    let published = match crate::publish::publish(&build.output, &project.out_dir) {
+        Ok(p) => p,
+        Err(e) => return Outcome::Failure(e),
+    };
+    if std::env::var_os("DRIFTLESS_TIMINGS").is_some() {
+        eprintln!(
+            "{:>10}: {:7.1} ms",
+            "publish",
+            writing.elapsed().as_secs_f64() * 1000.0
+        );
     }
     let values = build.model.derived_values().len();
     eprintln!(
-        "built {} pages, {} datasets, {} derived values, {} errata into {} in {:.2}s",
+        "built {} pages ({} files written, {} unchanged), {} datasets, {} derived values, {} errata into {} in {:.2}s",
         build.pages.len(),
+        published.written,
+        published.reused,
         build.model.data.datasets.len(),
         values,
         build.errata.len(),
