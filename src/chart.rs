@@ -6,7 +6,7 @@ use crate::markdown::escape_html;
 use crate::model::Model;
 
 const WIDTH: f64 = 480.0;
-const LABEL_W: f64 = 150.0;
+const LABEL_W: f64 = 170.0;
 const VALUE_W: f64 = 90.0;
 const BAR_H: f64 = 22.0;
 const GAP: f64 = 8.0;
@@ -30,6 +30,12 @@ pub fn render(
             let label = match label_col {
                 Some(c) => model.display(&d.columns[c].field, &d.columns[c].cells[r]),
                 None => d.row_label(r),
+            };
+            // Long names would run off the left edge of the chart.
+            let label = if label.chars().count() > 24 {
+                label.chars().take(23).collect::<String>() + "…"
+            } else {
+                label
             };
             Some((label, v, model.display(field, cell)))
         })
@@ -56,7 +62,7 @@ pub fn render(
         };
         let _ = write!(
             svg,
-            "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><rect class=\"bar\" x=\"{LABEL_W}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR_H}\"><title>{}: {}</title></rect><text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"13\">{}</text><rect class=\"bar\" x=\"{LABEL_W}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR_H}\"><title>{}: {}</title></rect><text class=\"value\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\">{}</text>",
             LABEL_W - 6.0,
             y + BAR_H * 0.7,
             escape_html(label),

@@ -50,7 +50,7 @@ pub fn run(locate: &Locate) -> Outcome {
     }
     let values = build.model.derived_values().len();
     eprintln!(
-        "built {} pages ({} files written, {} unchanged), {} datasets, {} derived values, {} errata into {} in {:.2}s",
+        "built {} pages ({} written, {} unchanged files), {} datasets, {} derived values, {} errata into {} in {:.2}s",
         build.pages.len(),
         published.written,
         published.reused,
