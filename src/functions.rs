@@ -386,19 +386,14 @@ fn filtered_rows(model: &Model, ds: usize, filter: Option<&str>) -> Result<Vec<u
     let Some(text) = filter else {
         return Ok((0..n).collect());
     };
-    let expr = formula::parse::parse(text)
-        .map_err(|e| invalid(format!("invalid `where` formula `{text}`: {}", e.message)))?;
-    let c = formula::compile::compile(&expr, &model.data, Some(ds)).map_err(|e| {
-        invalid(format!(
-            "in `where` formula `{text}`: {}{}",
-            e.message,
-            hint(&e.help)
-        ))
-    })?;
-    if c.ty != formula::Ty::Bool {
-        return Err(invalid(format!(
-            "the `where` formula `{text}` must be true or false"
-        )));
+    let c = model
+        .queries
+        .filter(&model.data, ds, text)
+        .map_err(invalid)?;
+    // `column == value`: answered from an index built once per column and shared by every page,
+    // instead of a scan of the dataset per table.
+    if let Some((col, value)) = crate::query::equality(&c.ir) {
+        return Ok(model.queries.rows_equal(&model.data, ds, col, &value));
     }
     let mut rows = Vec::new();
     for row in 0..n {

@@ -33,6 +33,7 @@ pub mod model;
 pub mod pipeline;
 pub mod project;
 pub mod publish;
+pub mod query;
 pub mod site;
 pub mod source;
 pub mod table;

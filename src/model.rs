@@ -14,6 +14,8 @@ use crate::units::Unit;
 pub struct Model {
     pub data: Datasets,
     pub formulas: BTreeMap<Dep, Compiled>,
+    /// Filters and indexes shared by every page's tables.
+    pub queries: crate::query::QueryCache,
 }
 
 /// A reference to one value of the model: a cell or a parameter/figure.
@@ -26,7 +28,11 @@ pub enum ValueRef {
 impl Model {
     /// Wraps evaluated data.
     pub fn new(data: Datasets, formulas: BTreeMap<Dep, Compiled>) -> Model {
-        Model { data, formulas }
+        Model {
+            data,
+            formulas,
+            queries: crate::query::QueryCache::default(),
+        }
     }
 
     /// The field and value behind a reference.

@@ -208,3 +208,28 @@ fn the_order_files_were_created_in_does_not_change_the_output() {
     b.build();
     assert_eq!(a.site_files(), b.site_files());
 }
+
+#[test]
+fn table_filters_select_the_matching_rows() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let html = wiki.read("site/speed/index.html");
+    let table = |caption: &str| {
+        let start = html
+            .find(&format!("<caption>{caption}</caption>"))
+            .unwrap_or_else(|| panic!("no table {caption}"));
+        let end = start + html[start..].find("</table>").unwrap();
+        text_of(&html[start..end])
+    };
+    // An equality filter (answered from an index) and a compound one (a scan).
+    let only = table("Only the RTX 3090");
+    assert!(
+        only.contains("RTX 3090") && !only.contains("RTX 4090") && !only.contains("RX 7900"),
+        "{only}"
+    );
+    let fast = table("Fast 24 GB cards");
+    assert!(
+        fast.contains("RTX 4090") && !fast.contains("RTX 3090") && !fast.contains("RX 7900"),
+        "{fast}"
+    );
+}
