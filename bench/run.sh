@@ -56,7 +56,9 @@ fi
 # Time a copy, so that a rebuild in the repository during the run cannot change the binary.
 mkdir -p "$BENCH_DIR/bin"
 cp "$DRIFTLESS" "$BENCH_DIR/bin/driftless"
-DRIFTLESS_VERSION="$(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo '?')"
+# The commit, and whether the sources differ from it (bench/ itself does not count).
+DRIFTLESS_VERSION="$(cd "$REPO" && { git rev-parse --short HEAD 2>/dev/null || echo '?'; } | tr -d '\n'
+  [ -z "$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ] || echo -n ' with uncommitted changes to src/')"
 DRIFTLESS=$BENCH_DIR/bin/driftless
 echo "hugo:      $HUGO ($("$HUGO" version | cut -d' ' -f1-2))"
 echo "driftless: $DRIFTLESS (built from $DRIFTLESS_VERSION)"
@@ -136,34 +138,6 @@ done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS/machine.txt"
 
 # --- summary ---------------------------------------------------------------------------------
-python3 - "$RESULTS" "$RUNS" $CORPORA <<'EOF'
-import json, os, re, statistics, sys
-results, runs, corpora = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-
-def rusage(path):
-    t = open(path).read()
-    get = lambda k: re.search(re.escape(k) + r": (.*)", t).group(1).strip()
-    return {"rss_mb": int(get("Maximum resident set size (kbytes)")) / 1024,
-            "cpu_percent": get("Percent of CPU this job got"),
-            "user_s": float(get("User time (seconds)")), "sys_s": float(get("System time (seconds)"))}
-
-out = {}
-lines = ["| corpus | Hugo median (s) | driftless median (s) | driftless / Hugo | Hugo RSS, CPU | driftless RSS, CPU |",
-         "| --- | ---: | ---: | ---: | --- | --- |"]
-for c in corpora:
-    times = {"hugo": [], "driftless": []}
-    for i in range(1, runs + 1):
-        for r in json.load(open(os.path.join(results, "%s-round-%d.json" % (c, i))))["results"]:
-            times[r["command"]].extend(r["times"])
-    med = {k: statistics.median(v) for k, v in times.items()}
-    ru = {k: rusage(os.path.join(results, "%s-time-%s.txt" % (c, k))) for k in times}
-    out[c] = {"times": times, "median": med, "ratio": med["driftless"] / med["hugo"], "rusage": ru}
-    lines.append("| %s | %.2f | %.2f | %.2fx | %d MB, %s | %d MB, %s |" % (
-        c, med["hugo"], med["driftless"], med["driftless"] / med["hugo"],
-        ru["hugo"]["rss_mb"], ru["hugo"]["cpu_percent"],
-        ru["driftless"]["rss_mb"], ru["driftless"]["cpu_percent"]))
-json.dump(out, open(os.path.join(results, "results.json"), "w"), indent=2)
-open(os.path.join(results, "results.md"), "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
-EOF
+# shellcheck disable=SC2086
+python3 "$REPO/bench/summarize.py" "$RESULTS" "$RUNS" $CORPORA
 cat "$RESULTS/machine.txt"

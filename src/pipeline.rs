@@ -424,15 +424,22 @@ fn assemble(
         }
         Err(e) => diags.push(layout_error(&e, "data.html", project, sources)),
     }
-    for d in &model.data.datasets {
-        out.files.insert(
-            format!("data/{}.csv", d.name),
-            crate::site::dataset_csv(model, d),
-        );
-        out.files.insert(
-            format!("data/{}.json", d.name),
-            crate::site::dataset_json(model, d),
-        );
+    let exports: Vec<(String, Vec<u8>, String, Vec<u8>)> = model
+        .data
+        .datasets
+        .par_iter()
+        .map(|d| {
+            (
+                format!("data/{}.csv", d.name),
+                crate::site::dataset_csv(model, d),
+                format!("data/{}.json", d.name),
+                crate::site::dataset_json(model, d),
+            )
+        })
+        .collect();
+    for (csv_path, csv, json_path, json) in exports {
+        out.files.insert(csv_path, csv);
+        out.files.insert(json_path, json);
     }
     copy_assets(project, &mut out, &mut diags);
     diags.into_result(out)

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::data::{Dataset, Value};
@@ -46,15 +47,31 @@ pub fn dataset_csv(model: &Model, d: &Dataset) -> Vec<u8> {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     let _ = w.write_record(d.columns.iter().map(|c| c.field.name.as_str()));
-    for row in 0..d.len() {
-        let _ = w.write_record(
-            d.columns
-                .iter()
-                .enumerate()
-                .map(|(ci, c)| plain_value(model, d, ci, &c.cells[row])),
-        );
+    let _ = w.flush();
+    let mut out = w.into_inner().unwrap_or_default();
+    // Rows are formatted in parallel chunks, then joined in order.
+    let chunks: Vec<Vec<u8>> = (0..d.len())
+        .collect::<Vec<_>>()
+        .par_chunks(4096)
+        .map(|rows| {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            for &row in rows {
+                let _ = w.write_record(
+                    d.columns
+                        .iter()
+                        .enumerate()
+                        .map(|(ci, c)| plain_value(model, d, ci, &c.cells[row])),
+                );
+            }
+            w.into_inner().unwrap_or_default()
+        })
+        .collect();
+    for c in chunks {
+        out.extend_from_slice(&c);
     }
-    w.into_inner().unwrap_or_default()
+    out
 }
 
 /// A dataset with its schema, sources and derived columns as JSON.
@@ -75,6 +92,7 @@ pub fn dataset_json(model: &Model, d: &Dataset) -> Vec<u8> {
         })
         .collect();
     let rows: Vec<serde_json::Value> = (0..d.len())
+        .into_par_iter()
         .map(|row| {
             let mut m = serde_json::Map::new();
             for (ci, c) in d.columns.iter().enumerate() {

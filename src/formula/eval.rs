@@ -385,3 +385,39 @@ fn aggregate(
         _ => Ok(V::Num(acc.unwrap_or(0.0))),
     }
 }
+
+/// A copy of a formula in which every aggregate is replaced by its value. Aggregates read other
+/// rows only, so their value is the same for every row of the column being computed. An
+/// aggregate that fails is left in place, so that it fails (with its position) only in the rows
+/// that actually evaluate it.
+pub fn hoist_aggregates(ir: &Ir, data: &Datasets) -> Ir {
+    let hoist = |i: &Ir| Box::new(hoist_aggregates(i, data));
+    match ir {
+        Ir::Agg { .. } => match eval(ir, Ctx::global(data)) {
+            Ok(v) => Ir::Const(v),
+            Err(_) => ir.clone(),
+        },
+        Ir::Neg(a) => Ir::Neg(hoist(a)),
+        Ir::Not(a) => Ir::Not(hoist(a)),
+        Ir::Present(a) => Ir::Present(hoist(a)),
+        Ir::Bin(op, a, b, span) => Ir::Bin(*op, hoist(a), hoist(b), *span),
+        Ir::Cond(a, b, c) => Ir::Cond(hoist(a), hoist(b), hoist(c)),
+        Ir::Func(f, args, span) => Ir::Func(
+            *f,
+            args.iter().map(|a| hoist_aggregates(a, data)).collect(),
+            *span,
+        ),
+        Ir::Field {
+            ds,
+            row: RowSel::Via(inner),
+            col,
+            span,
+        } => Ir::Field {
+            ds: *ds,
+            row: RowSel::Via(hoist(inner)),
+            col: *col,
+            span: *span,
+        },
+        other => other.clone(),
+    }
+}

@@ -64,7 +64,6 @@ pub const PARAMS_YAML: &str = r#"params:
   label_text: { type: text, value: "a <b>label</b> & *stars*" }
   enabled: { type: bool, value: true }
   spread: { value: 4-5, range: low }
-  nothing: { unit: W }
 figures:
   monthly_kwh:
     unit: kWh
