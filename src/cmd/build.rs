@@ -10,13 +10,9 @@ use crate::source::SourceMap;
 pub fn run(locate: &Locate) -> Outcome {
     let started = Instant::now();
     let sources = SourceMap::default();
-    let project = match crate::project::discover(locate, &sources) {
-        Ok(Ok(p)) => p,
-        Ok(Err(d)) => {
-            eprint!("{}", d.render());
-            return Outcome::Findings;
-        }
-        Err(e) => return Outcome::Failure(e.0),
+    let project = match super::discover(locate, &sources) {
+        Ok(p) => p,
+        Err(outcome) => return outcome,
     };
     let build = match crate::pipeline::run(&project, &sources) {
         Ok(b) => b,

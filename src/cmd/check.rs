@@ -8,13 +8,9 @@ use crate::source::SourceMap;
 /// Checks the wiki.
 pub fn run(locate: &Locate, external: bool, format: Format) -> Outcome {
     let sources = SourceMap::default();
-    let project = match crate::project::discover(locate, &sources) {
-        Ok(Ok(p)) => p,
-        Ok(Err(d)) => {
-            eprint!("{}", d.render());
-            return Outcome::Findings;
-        }
-        Err(e) => return Outcome::Failure(e.0),
+    let project = match super::discover(locate, &sources) {
+        Ok(p) => p,
+        Err(outcome) => return outcome,
     };
     let report = match crate::check::run(&project, &sources, external) {
         Ok(r) => r,

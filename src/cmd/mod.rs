@@ -13,3 +13,18 @@ pub enum Outcome {
     /// Exit 2: a usage or I/O error.
     Failure(String),
 }
+
+/// Finds the wiki; a problem in its configuration is printed and ends the command.
+fn discover(
+    locate: &crate::project::Locate,
+    sources: &crate::source::SourceMap,
+) -> Result<crate::project::Project, Outcome> {
+    match crate::project::discover(locate, sources) {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(d)) => {
+            eprint!("{}", d.render());
+            Err(Outcome::Findings)
+        }
+        Err(e) => Err(Outcome::Failure(e.0)),
+    }
+}

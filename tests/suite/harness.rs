@@ -132,6 +132,24 @@ impl Wiki {
     }
 }
 
+/// Every file under a folder and its bytes, by relative path.
+pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            out.insert(rel, std::fs::read(e.path()).unwrap());
+        }
+    }
+    out
+}
+
 /// Copies a folder recursively.
 pub fn copy_dir(src: &Path, dst: &Path) {
     for e in walkdir::WalkDir::new(src) {

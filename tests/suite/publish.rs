@@ -54,11 +54,18 @@ fn large_wiki() -> Wiki {
 
 #[cfg(unix)]
 #[test]
-fn a_build_killed_at_any_moment_leaves_the_previous_site_byte_identical() {
+fn a_build_killed_at_any_moment_leaves_the_previous_site_or_the_complete_new_one() {
     let wiki = large_wiki();
     wiki.build();
     let before = wiki.site_files();
     wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    // The complete new site, built elsewhere: after a kill, site/ must be one of the two.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let expected = elsewhere.path().join("site");
+    let run = wiki.run(&["build", "--out", expected.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = crate::harness::files_under(&expected);
+    assert_ne!(before, after);
     for delay_ms in [5, 20, 50, 100, 200, 400, 700, 1000] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_driftless"))
             .args(["build", "--root"])
@@ -68,16 +75,16 @@ fn a_build_killed_at_any_moment_leaves_the_previous_site_byte_identical() {
             .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL
-        let status = child.wait().unwrap();
-        if status.success() {
-            // The build finished before the kill: it published the new site in one step.
+        let _ = child.wait().unwrap();
+        let now = wiki.site_files();
+        assert!(
+            now == before || now == after,
+            "after a kill at {delay_ms} ms, site/ is neither the previous site nor the complete new one"
+        );
+        if now == after {
+            // The kill came after the atomic swap: the new site was published whole.
             break;
         }
-        assert_eq!(
-            before,
-            wiki.site_files(),
-            "site changed after a kill at {delay_ms} ms"
-        );
     }
     // The next build publishes and clears what killed builds left behind.
     wiki.build();
