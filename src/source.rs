@@ -22,6 +22,16 @@ pub struct Pos {
 }
 
 impl Pos {
+    /// The start of a file's first line, `len` characters long (its opening `---`, say).
+    pub fn file_start(file: FileId, len: u32) -> Pos {
+        Pos {
+            file,
+            line: 1,
+            col: 1,
+            len,
+        }
+    }
+
     /// A position `chars` characters further along the same line.
     pub fn shifted(self, chars: u32, len: u32) -> Pos {
         Pos {

@@ -32,15 +32,7 @@ pub(super) fn split(
     let first_line_end = text.find('\n').unwrap_or(text.len());
     if text[..first_line_end].trim_end() != "---" {
         return Err(Diagnostic::error("the article has no front matter")
-            .at(
-                sources,
-                Pos {
-                    file,
-                    line: 1,
-                    col: 1,
-                    len: 1,
-                },
-            )
+            .at(sources, Pos::file_start(file, 1))
             .help("start the file with a `---` line, `title: ...`, and another `---` line")
             .into());
     }
@@ -56,15 +48,7 @@ pub(super) fn split(
     }
     let Some((yaml_end, body_start)) = end else {
         return Err(Diagnostic::error("the front matter is not closed")
-            .at(
-                sources,
-                Pos {
-                    file,
-                    line: 1,
-                    col: 1,
-                    len: 3,
-                },
-            )
+            .at(sources, Pos::file_start(file, 3))
             .help("end the front matter with a line holding only `---`")
             .into());
     };
@@ -93,15 +77,7 @@ pub(super) fn split(
 fn parse_front(yaml: &str, file: FileId, sources: &SourceMap) -> Result<FrontMatter, Diagnostics> {
     if yaml.trim().is_empty() {
         return Err(Diagnostic::error("the front matter is empty")
-            .at(
-                sources,
-                Pos {
-                    file,
-                    line: 1,
-                    col: 1,
-                    len: 3,
-                },
-            )
+            .at(sources, Pos::file_start(file, 3))
             .help("add at least `title: ...`")
             .into());
     }
@@ -110,15 +86,7 @@ fn parse_front(yaml: &str, file: FileId, sources: &SourceMap) -> Result<FrontMat
             if diag.message.contains("`title` is missing") {
                 // serde reports it where the mapping ends; the front matter starts at line 1.
                 return Diagnostic::error("the front matter has no `title`")
-                    .at(
-                        sources,
-                        Pos {
-                            file,
-                            line: 1,
-                            col: 1,
-                            len: 3,
-                        },
-                    )
+                    .at(sources, Pos::file_start(file, 3))
                     .help("every article needs a `title: ...` line between the `---` lines")
                     .into();
             }

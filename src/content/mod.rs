@@ -163,15 +163,7 @@ fn load_article(
     if !is_valid_slug(&slug) {
         return Err(
             Diagnostic::error(format!("`{slug}` cannot be a page address"))
-                .at(
-                    sources,
-                    Pos {
-                        file,
-                        line: 1,
-                        col: 1,
-                        len: 1,
-                    },
-                )
+                .at(sources, Pos::file_start(file, 1))
                 .help("use letters, digits, `-`, `_`, `.` and `/` between parts, without `..`")
                 .into(),
         );
