@@ -37,5 +37,6 @@ pub mod query;
 pub mod site;
 pub mod source;
 pub mod table;
+pub mod term;
 pub mod units;
 pub mod yaml;

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Outcome::Success => ExitCode::SUCCESS,
         Outcome::Findings => ExitCode::from(1),
         Outcome::Failure(message) => {
-            eprintln!("error: {message}");
+            driftless::tell!("error: {message}");
             ExitCode::from(2)
         }
     }
@@ -48,11 +48,26 @@ fn locate(common: &Common, out: Option<std::path::PathBuf>) -> Locate {
 /// Runs a command on a thread pool of the requested size.
 fn with_threads(common: &Common, f: impl FnOnce() -> Outcome + Send) -> Outcome {
     let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = common.threads {
-        builder = builder.num_threads(n.max(1));
+    if let Some(asked) = common.threads {
+        let n = bounded_threads(asked);
+        if asked == 0 {
+            driftless::tell!("warning: --threads 0 runs nothing; using 1 thread");
+        } else if n != asked {
+            driftless::tell!(
+                "warning: --threads {asked} is more than this machine can use; using {n} threads"
+            );
+        }
+        builder = builder.num_threads(n);
     }
     match builder.build() {
         Ok(pool) => pool.install(f),
         Err(e) => Outcome::Failure(format!("cannot start worker threads: {e}")),
     }
+}
+
+/// The thread count used for `--threads N`: at least 1, at most four per core (and 256), since
+/// more threads only add start-up time and memory.
+fn bounded_threads(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    asked.clamp(1, (cores * 4).min(256))
 }

@@ -147,7 +147,7 @@ impl Stopwatch {
 
     fn lap(&mut self, stage: &str) {
         if self.enabled {
-            eprintln!(
+            crate::tell!(
                 "{stage:>10}: {:7.1} ms",
                 self.last.elapsed().as_secs_f64() * 1000.0
             );

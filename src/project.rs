@@ -197,22 +197,85 @@ fn read_config(root: &Path, sources: &SourceMap) -> Result<SiteConfig, Diagnosti
     let text = crate::fsutil::read_text(&path, rel)?;
     let file = sources.add(rel, text.clone());
     let config: SiteConfig = yaml::from_str_typed(&text, file, sources)?;
-    for pattern in &config.links.exclude {
-        if let Err(e) = regex_lite_check(pattern) {
-            return Err(Diagnostic::error(format!(
-                "invalid link exclusion pattern `{pattern}`: {e}"
-            ))
-            .in_file(rel)
-            .into());
-        }
-    }
+    validate(&config, &text, file, sources)?;
     Ok(config)
 }
 
-/// Patterns are compiled by the link checker; here we only reject empty ones early.
-fn regex_lite_check(pattern: &str) -> Result<(), String> {
-    if pattern.trim().is_empty() {
-        return Err("the pattern is empty".to_string());
+/// Checks the settings serde cannot: the form of `base_url` and the link exclusion patterns.
+/// Each problem is reported at the value that has it.
+fn validate(
+    config: &SiteConfig,
+    text: &str,
+    file: crate::source::FileId,
+    sources: &SourceMap,
+) -> Result<(), Diagnostics> {
+    let tree = yaml::parse(text, file, sources)?;
+    let at = |keys: &[&str], index: Option<usize>| -> Option<crate::source::Pos> {
+        let mut node = &tree;
+        for key in keys {
+            node = &node
+                .as_map()?
+                .iter()
+                .find(|(k, _)| k.key_str() == Some(key))?
+                .1;
+        }
+        match (index, &node.kind) {
+            (Some(i), yaml::Kind::Seq(items)) => items.get(i).map(|n| n.pos),
+            _ => Some(node.pos),
+        }
+    };
+    let mut diags = Diagnostics::default();
+    let rel = Path::new(CONFIG_FILE);
+    let place = |d: Diagnostic, pos: Option<crate::source::Pos>| match pos {
+        Some(pos) => d.at(sources, pos),
+        None => d.in_file(rel),
+    };
+    if let Some(url) = &config.base_url {
+        if let Err(why) = check_base_url(url) {
+            diags.push(place(
+                Diagnostic::error(format!("`base_url: {url}` {why}"))
+                    .help("write the address the site is served from, such as `https://wiki.example.org/`"),
+                at(&["base_url"], None),
+            ));
+        }
     }
-    Ok(())
+    for (i, pattern) in config.links.exclude.iter().enumerate() {
+        let problem = if pattern.trim().is_empty() {
+            Some("the pattern is empty".to_string())
+        } else {
+            regex::Regex::new(pattern).err().map(|e| match e {
+                regex::Error::Syntax(s) => s
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_string(),
+                other => other.to_string(),
+            })
+        };
+        if let Some(why) = problem {
+            diags.push(place(
+                Diagnostic::error(format!(
+                    "invalid link exclusion pattern `{pattern}`: {why}"
+                ))
+                .help("patterns are regular expressions: escape `.`, `(`, `[` and `?` with `\\` to match them literally, e.g. `^https://example\\.com/`"),
+                at(&["links", "exclude"], Some(i)),
+            ));
+        }
+    }
+    if diags.0.is_empty() {
+        Ok(())
+    } else {
+        Err(diags)
+    }
+}
+
+/// `base_url` must be an absolute http(s) address: it lands in every page's canonical link.
+fn check_base_url(url: &str) -> Result<(), &'static str> {
+    match url::Url::parse(url.trim()) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => Ok(()),
+        Ok(_) => Err("is not a web address: it must start with `https://` or `http://`"),
+        Err(_) => Err("is not a web address"),
+    }
 }

@@ -4,8 +4,16 @@
 //! with one atomic rename (`renameat2(RENAME_EXCHANGE)` where the file system supports it; two
 //! renames otherwise, with recovery on the next run). A build that fails or is killed never
 //! leaves a half-written or emptied site: the previous one stays as it was. Temporary folders
-//! left by a killed build are removed by the next one, under a lock file so that two builds never
-//! remove each other's.
+//! left by a killed build are removed by the next one. Builds of one site take turns: each holds
+//! a lock on the folder that contains the site while it publishes, so no build removes another's
+//! temporary folder and nothing is left behind.
+//!
+//! The site's marker file is the record of what was written: the SHA-256, size, modification
+//! time and inode of every file. A file of the previous site is reused (hard-linked) only when
+//! its bytes are proven to be what this build writes: the recorded hash must match, and the file
+//! on disk must still have the recorded size, time and inode, or else hash to the same value. A
+//! page damaged or edited by hand is therefore rewritten by the next build. When every file is
+//! proven unchanged and the site holds nothing else, the site is not touched at all.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -13,24 +21,37 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use crate::site::SiteOutput;
 
 /// The file that marks a folder as written by driftless, so that `--out` never replaces a
-/// folder it did not create.
+/// folder it did not create. It also holds the record of every file written.
 pub const MARKER: &str = ".driftless-site";
 
+const MARKER_HEADER: &str =
+    "This folder is written by driftless build and replaced whole by the next build.";
+
 /// What a publish wrote.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Published {
     /// Files written anew.
     pub written: usize,
     /// Files unchanged since the previous build, hard-linked from it instead of written.
     pub reused: usize,
+    /// Whether the output folder was replaced; `false` when every file was already as the build
+    /// would write it.
+    pub replaced: bool,
+    /// Things the editor should know that did not stop the publish.
+    pub warnings: Vec<String>,
 }
 
 /// Writes `output` to `out_dir`, replacing what was there in one step.
+///
+/// When `out_dir` is a symbolic link (a web root published through a link), the site is
+/// published into the folder it points to, swapped inside that folder's parent; the link stays.
 pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String> {
+    let out_dir = &resolve_link(out_dir)?;
     let name = out_dir
         .file_name()
         .ok_or_else(|| format!("{} is not a folder name", out_dir.display()))?
@@ -42,18 +63,42 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String>
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&parent)
         .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let _lock = lock_folder(&parent)?;
+    let mut warnings = recover(&parent, &name, out_dir);
     if out_dir.exists() && !is_replaceable(out_dir) {
         return Err(format!(
             "refusing to replace {}: it holds files that driftless did not write (choose an empty or new folder with --out)",
             out_dir.display()
         ));
     }
-    let lock_path = parent.join(format!(".{name}.lock"));
-    let lock = File::create(&lock_path)
-        .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
-    lock.lock()
-        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
-    recover(&parent, &name, out_dir);
+
+    let hashes: Vec<(&String, &Vec<u8>, Hash)> = output
+        .files
+        .par_iter()
+        .map(|(path, bytes)| (path, bytes, Hash::of(bytes)))
+        .collect();
+    let previous = if out_dir.is_dir() {
+        read_manifest(out_dir)
+    } else {
+        HashMap::new()
+    };
+    // Which files of the previous site are proven to hold what this build writes.
+    let reusable: Vec<bool> = hashes
+        .par_iter()
+        .map(|(path, _, hash)| {
+            previous
+                .get(path.as_str())
+                .is_some_and(|rec| rec.hash == *hash && verify(&out_dir.join(path), rec))
+        })
+        .collect();
+    if out_dir.is_dir() && reusable.iter().all(|r| *r) && holds_exactly(out_dir, &output.files) {
+        return Ok(Published {
+            written: 0,
+            reused: hashes.len(),
+            replaced: false,
+            warnings,
+        });
+    }
 
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
@@ -64,8 +109,7 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String>
                 parent.display()
             )
         })?;
-    let previous = out_dir.exists().then(|| (out_dir, read_manifest(out_dir)));
-    let published = write_all(output, tmp.path(), previous)
+    let (written, reused) = write_all(&hashes, &reusable, tmp.path(), out_dir)
         .map_err(|e| format!("cannot write the site into {}: {e}", tmp.path().display()))?;
 
     if out_dir.exists() {
@@ -78,19 +122,82 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String>
             let new = tmp.keep();
             std::fs::rename(&new, out_dir)
                 .map_err(|e| format!("cannot move the new site to {}: {e}", out_dir.display()))?;
-            remove_tree(&old);
+            warnings.extend(remove_tree(&old));
         } else {
             // After the exchange the temporary folder holds the previous site.
-            remove_tree(tmp.path());
+            let old = tmp.keep();
+            warnings.extend(remove_tree(&old));
         }
     } else {
         let new = tmp.keep();
         std::fs::rename(&new, out_dir)
             .map_err(|e| format!("cannot move the new site to {}: {e}", out_dir.display()))?;
     }
-    drop(lock);
-    let _ = std::fs::remove_file(&lock_path);
-    Ok(published)
+    Ok(Published {
+        written,
+        reused,
+        replaced: true,
+        warnings,
+    })
+}
+
+/// Follows a symbolic link at the output path to the folder it names.
+fn resolve_link(out_dir: &Path) -> Result<PathBuf, String> {
+    match std::fs::symlink_metadata(out_dir) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(out_dir).map_err(|e| {
+            format!(
+                "{} is a link to a folder that cannot be opened ({e}): create the folder it points to, or remove the link",
+                out_dir.display()
+            )
+        }),
+        _ => Ok(out_dir.to_path_buf()),
+    }
+}
+
+/// Takes the publish lock of the folder that holds the site, waiting for another build that
+/// holds it. The lock is on the folder itself, so no lock file is created or left behind.
+fn lock_folder(parent: &Path) -> Result<File, String> {
+    let handle =
+        File::open(parent).map_err(|e| format!("cannot open {}: {e}", parent.display()))?;
+    match handle.try_lock() {
+        Ok(()) => return Ok(handle),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            crate::tell!(
+                "another build is publishing into {}; waiting for it to finish",
+                parent.display()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(format!("cannot lock {}: {e}", parent.display()));
+        }
+    }
+    handle
+        .lock()
+        .map_err(|e| format!("cannot lock {}: {e}", parent.display()))?;
+    Ok(handle)
+}
+
+/// Whether the folder holds exactly the files of the site (and its marker), nothing else.
+fn holds_exactly(dir: &Path, files: &std::collections::BTreeMap<String, Vec<u8>>) -> bool {
+    let mut count = 0usize;
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let Ok(entry) = entry else { return false };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            return false;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel == MARKER {
+            continue;
+        }
+        if !files.contains_key(&rel) {
+            return false;
+        }
+        count += 1;
+    }
+    count == files.len()
 }
 
 /// Whether `dir` may be replaced: empty, or marked as driftless output.
@@ -99,10 +206,11 @@ fn is_replaceable(dir: &Path) -> bool {
 }
 
 /// Cleans up after a build that was killed: restores a site moved aside, removes temporary
-/// folders.
-fn recover(parent: &Path, name: &str, out_dir: &Path) {
+/// folders. Returns what could not be removed.
+fn recover(parent: &Path, name: &str, out_dir: &Path) -> Vec<String> {
+    let mut warnings = Vec::new();
     let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
+        return warnings;
     };
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
@@ -114,12 +222,13 @@ fn recover(parent: &Path, name: &str, out_dir: &Path) {
             if !out_dir.exists() {
                 let _ = std::fs::rename(&path, out_dir);
             } else {
-                let _ = std::fs::remove_dir_all(&path);
+                warnings.extend(remove_tree(&path));
             }
         } else if file.starts_with(&format!(".{name}.tmp-")) {
-            let _ = std::fs::remove_dir_all(&path);
+            warnings.extend(remove_tree(&path));
         }
     }
+    warnings
 }
 
 #[cfg(target_os = "linux")]
@@ -136,92 +245,188 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
     ))
 }
 
-/// A fingerprint of a file's content, to recognise files unchanged since the last build.
-fn fingerprint(bytes: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    // SipHash with fixed keys: the same bytes give the same value on every run.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
+/// The SHA-256 of a file's bytes: the same bytes give the same value on every run and machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hash([u8; 32]);
+
+impl Hash {
+    fn of(bytes: &[u8]) -> Hash {
+        Hash(Sha256::digest(bytes).into())
+    }
+
+    fn to_hex(self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn from_hex(text: &str) -> Option<Hash> {
+        if text.len() != 64 || !text.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Hash(out))
+    }
 }
 
-/// The fingerprints of the files of the previous build, kept in its marker file.
-fn read_manifest(dir: &Path) -> HashMap<String, u64> {
+/// What was written for one file: its hash, and how it looked on disk right after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Record {
+    hash: Hash,
+    size: u64,
+    mtime_ns: u128,
+    inode: u64,
+}
+
+/// The size, modification time and inode of a regular file (not a link), or `None`.
+fn stat(path: &Path) -> Option<(u64, u128, u64)> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.file_type().is_file() {
+        return None;
+    }
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((meta.len(), mtime_ns, inode))
+}
+
+/// Whether the file still holds the bytes its record names: cheap when size, time and inode are
+/// as recorded, a rehash of the file otherwise.
+fn verify(path: &Path, record: &Record) -> bool {
+    let Some((size, mtime_ns, inode)) = stat(path) else {
+        return false;
+    };
+    if size != record.size {
+        return false;
+    }
+    if mtime_ns == record.mtime_ns && inode == record.inode && mtime_ns != 0 {
+        return true;
+    }
+    std::fs::read(path).is_ok_and(|bytes| Hash::of(&bytes) == record.hash)
+}
+
+/// The record of the files of the previous build, kept in its marker file.
+fn read_manifest(dir: &Path) -> HashMap<String, Record> {
     let Ok(text) = std::fs::read_to_string(dir.join(MARKER)) else {
         return HashMap::new();
     };
     text.lines()
         .filter_map(|l| {
-            let (hash, path) = l.split_once(' ')?;
-            Some((path.to_string(), u64::from_str_radix(hash, 16).ok()?))
+            let mut parts = l.splitn(5, ' ');
+            let record = Record {
+                hash: Hash::from_hex(parts.next()?)?,
+                size: parts.next()?.parse().ok()?,
+                mtime_ns: parts.next()?.parse().ok()?,
+                inode: parts.next()?.parse().ok()?,
+            };
+            Some((parts.next()?.to_string(), record))
         })
         .collect()
 }
 
-/// Writes every file, folders first, files in parallel. A file whose content is the same as in
-/// the previous build is hard-linked from it: unchanged pages cost no write, and the previous
-/// site is never modified (the new tree only shares its unchanged files).
+/// Writes every file into `dir`, folders first, files in parallel. A file proven unchanged in
+/// the previous site is hard-linked from it: unchanged pages cost no write, and the previous site
+/// is never modified (the new tree only shares its unchanged files). Returns the counts of files
+/// written and reused.
 fn write_all(
-    output: &SiteOutput,
+    files: &[(&String, &Vec<u8>, Hash)],
+    reusable: &[bool],
     dir: &Path,
-    previous: Option<(&Path, HashMap<String, u64>)>,
-) -> io::Result<Published> {
-    let mut folders: Vec<PathBuf> = output
-        .files
-        .keys()
-        .filter_map(|p| Path::new(p).parent().map(Path::to_path_buf))
+    old_dir: &Path,
+) -> io::Result<(usize, usize)> {
+    let mut folders: Vec<PathBuf> = files
+        .iter()
+        .filter_map(|(p, _, _)| Path::new(p.as_str()).parent().map(Path::to_path_buf))
         .collect();
     folders.sort();
     folders.dedup();
     for f in folders {
         std::fs::create_dir_all(dir.join(f))?;
     }
-    let results: Vec<io::Result<(bool, String)>> = output
-        .files
+    let results: Vec<io::Result<(bool, String)>> = files
         .par_iter()
-        .map(|(path, bytes)| {
-            let hash = fingerprint(bytes);
+        .zip(reusable.par_iter())
+        .map(|((path, bytes, hash), reuse)| {
             let target = dir.join(path);
-            if let Some((old_dir, manifest)) = &previous {
-                if manifest.get(path) == Some(&hash)
-                    && std::fs::hard_link(old_dir.join(path), &target).is_ok()
-                {
-                    return Ok((true, format!("{hash:016x} {path}")));
-                }
+            let linked = *reuse && std::fs::hard_link(old_dir.join(path), &target).is_ok();
+            if !linked {
+                std::fs::write(&target, bytes)?;
             }
-            std::fs::write(&target, bytes)?;
-            Ok((false, format!("{hash:016x} {path}")))
+            let (size, mtime_ns, inode) = stat(&target).unwrap_or((bytes.len() as u64, 0, 0));
+            Ok((
+                linked,
+                format!("{} {size} {mtime_ns} {inode} {path}", hash.to_hex()),
+            ))
         })
         .collect();
-    let mut published = Published::default();
-    let mut manifest = String::from(
-        "This folder is written by driftless build and replaced whole by the next build.\n",
-    );
+    let (mut written, mut reused) = (0, 0);
+    let mut manifest = format!("{MARKER_HEADER}\n");
     for r in results {
-        let (reused, line) = r?;
-        if reused {
-            published.reused += 1;
+        let (linked, line) = r?;
+        if linked {
+            reused += 1;
         } else {
-            published.written += 1;
+            written += 1;
         }
         manifest.push_str(&line);
         manifest.push('\n');
     }
     std::fs::write(dir.join(MARKER), manifest)?;
-    Ok(published)
+    Ok((written, reused))
 }
 
-/// Removes a folder tree, its top-level entries in parallel (a site is one folder per page).
-fn remove_tree(dir: &Path) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        let paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.par_iter().for_each(|p| {
-            if p.is_dir() {
-                let _ = std::fs::remove_dir_all(p);
-            } else {
-                let _ = std::fs::remove_file(p);
-            }
-        });
+/// Removes a folder tree, its top-level entries in parallel (a site is one folder per page). A
+/// tree with read-only folders (someone ran `chmod -R a-w site`) is made writable first, since
+/// it is ours to remove. Returns a warning when something could not be removed.
+fn remove_tree(dir: &Path) -> Option<String> {
+    let remove = |dir: &Path| {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.par_iter().for_each(|p| {
+                if p.is_dir() {
+                    let _ = std::fs::remove_dir_all(p);
+                } else {
+                    let _ = std::fs::remove_file(p);
+                }
+            });
+        }
+        std::fs::remove_dir_all(dir)
+    };
+    if remove(dir).is_ok() || !dir.exists() {
+        return None;
     }
-    let _ = std::fs::remove_dir_all(dir);
+    let mut made_writable = false;
+    for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
+        if entry.file_type().is_dir() {
+            if let Ok(meta) = entry.metadata() {
+                let mut perms = meta.permissions();
+                if perms.readonly() {
+                    #[cfg(unix)]
+                    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+                    #[cfg(not(unix))]
+                    #[allow(clippy::permissions_set_readonly_false)]
+                    perms.set_readonly(false);
+                    made_writable |= std::fs::set_permissions(entry.path(), perms).is_ok();
+                }
+            }
+        }
+    }
+    match remove(dir) {
+        Ok(()) if made_writable => Some(
+            "the previous site had read-only folders; it was replaced by the new site and removed"
+                .to_string(),
+        ),
+        Ok(()) => None,
+        Err(e) => Some(format!(
+            "the previous site was replaced but could not be removed from {} ({e}): delete that folder by hand",
+            dir.display()
+        )),
+    }
 }

@@ -77,3 +77,55 @@ pub fn compare(project: &Project, build: &Build, sources: &SourceMap) -> Diagnos
     }
     diags
 }
+
+/// A one-line summary of how the derived values changed between two lock files, grouped by the
+/// dataset they belong to: `3 derived values changed (gpus 2, figures 1)`. Empty when none
+/// changed.
+pub fn ripple(old: &str, new: &str) -> String {
+    let old = entries(old);
+    let new = entries(new);
+    let mut groups: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut changed, mut added, mut removed) = (0, 0, 0);
+    let mut bump = |name: &str| {
+        // `dataset/key.column` belongs to its dataset; a lone name is a figure of the wiki.
+        let group = match name.split_once(['/', '.']) {
+            Some((dataset, _)) if !dataset.is_empty() => dataset,
+            _ => "figures",
+        };
+        *groups.entry(group.to_string()).or_default() += 1;
+    };
+    for (name, (value, _)) in &old {
+        match new.get(name) {
+            Some((v, _)) if v == value => {}
+            Some(_) => {
+                changed += 1;
+                bump(name);
+            }
+            None => {
+                removed += 1;
+                bump(name);
+            }
+        }
+    }
+    for name in new.keys() {
+        if !old.contains_key(name) {
+            added += 1;
+            bump(name);
+        }
+    }
+    if changed + added + removed == 0 {
+        return String::new();
+    }
+    let mut parts = Vec::new();
+    if changed > 0 {
+        parts.push(format!("{changed} derived values changed"));
+    }
+    if added > 0 {
+        parts.push(format!("{added} new"));
+    }
+    if removed > 0 {
+        parts.push(format!("{removed} no longer computed"));
+    }
+    let by: Vec<String> = groups.iter().map(|(g, n)| format!("{g} {n}")).collect();
+    format!("{} ({})", parts.join(", "), by.join(", "))
+}

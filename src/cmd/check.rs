@@ -18,13 +18,13 @@ pub fn run(locate: &Locate, external: bool, format: Format) -> Outcome {
     };
     match format {
         Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => crate::say!("{s}"),
             Err(e) => return Outcome::Failure(format!("cannot write the report: {e}")),
         },
         Format::Human => {
             let diags = crate::diag::Diagnostics(report.findings.clone());
-            print!("{}", diags.render());
-            println!(
+            crate::term::out(&diags.render());
+            crate::say!(
                 "checked {} pages, {} derived values, {} claims, {} internal links{} in {:.2}s: {}",
                 report.pages,
                 report.derived_values,

@@ -22,7 +22,7 @@ fn discover(
     match crate::project::discover(locate, sources) {
         Ok(Ok(p)) => Ok(p),
         Ok(Err(d)) => {
-            eprint!("{}", d.render());
+            crate::term::err(&d.render());
             Err(Outcome::Findings)
         }
         Err(e) => Err(Outcome::Failure(e.0)),

@@ -72,3 +72,55 @@ fn out_publishes_elsewhere_and_refuses_to_replace_foreign_folders() {
         "precious"
     );
 }
+
+#[test]
+fn an_absurd_thread_count_is_bounded_with_a_message() {
+    let wiki = Wiki::fixture("build/ripple");
+    let run = wiki.run(&["build", "--threads", "100000"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--threads 100000 is more than this machine can use; using "),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Runs driftless with one of its output streams going into a pipe whose reader is gone
+/// (`driftless check | head -0`); returns the exit code and the other stream.
+fn into_closed_pipe(wiki: &Wiki, args: &[&str], stream: &str) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftless"));
+    cmd.args(args).arg("--root").arg(&wiki.root);
+    if stream == "stderr" {
+        cmd.stderr(writer).stdout(std::process::Stdio::piped());
+    } else {
+        cmd.stdout(writer).stderr(std::process::Stdio::piped());
+    }
+    let out = cmd.output().unwrap();
+    let other = if stream == "stderr" {
+        &out.stdout
+    } else {
+        &out.stderr
+    };
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(other).to_string(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly_with_the_runs_own_exit_code() {
+    let wiki = Wiki::fixture("build/ripple");
+    // Findings on standard output: check of a wiki with a stale lock.
+    wiki.build();
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    let (code, text) = into_closed_pipe(&wiki, &["check"], "stdout");
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    // Messages on standard error: the build summary.
+    let (code, text) = into_closed_pipe(&wiki, &["build"], "stderr");
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}

@@ -95,3 +95,200 @@ fn a_build_killed_at_any_moment_leaves_the_previous_site_or_the_complete_new_one
     );
     assert_ne!(before, wiki.site_files());
 }
+
+/// The page as a freshly built site has it, built elsewhere from the same wiki.
+fn fresh_copy(wiki: &Wiki, page: &str) -> String {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("site");
+    let run = wiki.run(&["build", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::read_to_string(out.join(page)).unwrap()
+}
+
+#[test]
+fn a_truncated_or_hand_edited_page_is_repaired_by_the_next_build() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let page = "power/index.html";
+    let good = fresh_copy(&wiki, page);
+    assert_eq!(wiki.read(&format!("site/{page}")), good);
+
+    // Truncated to nothing.
+    std::fs::write(wiki.path(&format!("site/{page}")), b"").unwrap();
+    let run = wiki.build();
+    assert!(run.stderr.contains("1 written"), "{}", run.stderr);
+    assert_eq!(wiki.read(&format!("site/{page}")), good);
+
+    // Edited by hand without changing its size.
+    let path = wiki.path(&format!("site/{page}"));
+    let edited = good.replacen("Power", "Pwned", 1);
+    assert_eq!(edited.len(), good.len());
+    std::fs::write(&path, &edited).unwrap();
+    wiki.build();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
+
+    // Replaced by a same-sized file with the old modification time: the size, time and inode
+    // recorded at write time no longer all match, so the file is hashed again.
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, &edited).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    wiki.build();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_build_where_nothing_changed_leaves_the_site_untouched() {
+    use std::os::unix::fs::MetadataExt;
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let inode = std::fs::metadata(wiki.path("site")).unwrap().ino();
+    let run = wiki.build();
+    assert!(run.stderr.contains("no file changed"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::metadata(wiki.path("site")).unwrap().ino(),
+        inode,
+        "site/ was swapped although nothing changed"
+    );
+    // A file someone added to site/ is not part of the site: the next build replaces it all.
+    wiki.write("site/stray.html", "not ours");
+    wiki.build();
+    assert!(!wiki.path("site/stray.html").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_site_that_is_a_link_to_a_web_root_is_published_through_the_link() {
+    let wiki = Wiki::fixture("build/ripple");
+    let web = tempfile::tempdir().unwrap();
+    let root = web.path().join("www");
+    std::fs::create_dir(&root).unwrap();
+    std::os::unix::fs::symlink(&root, wiki.path("site")).unwrap();
+    wiki.build();
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    wiki.build();
+    assert!(
+        std::fs::symlink_metadata(wiki.path("site"))
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a folder"
+    );
+    assert!(root.join("index.html").is_file());
+    assert_eq!(
+        crate::harness::files_under(&root),
+        wiki.site_files(),
+        "the web root does not hold the site"
+    );
+
+    // A link to a web root holding someone else's files: refused, nothing deleted.
+    let other = web.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("index.html"), "keep me").unwrap();
+    std::fs::remove_file(wiki.path("site")).unwrap();
+    std::os::unix::fs::symlink(&other, wiki.path("site")).unwrap();
+    let run = wiki.run(&["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("refusing to replace"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(other.join("index.html")).unwrap(),
+        "keep me"
+    );
+}
+
+#[test]
+fn two_builds_at_once_both_publish_a_complete_site() {
+    let wiki = large_wiki();
+    wiki.build();
+    let expected = wiki.site_files();
+    for round in 0..4 {
+        let spawn = || {
+            Command::new(env!("CARGO_BIN_EXE_driftless"))
+                .args(["build", "--root"])
+                .arg(&wiki.root)
+                .output()
+                .unwrap()
+        };
+        // Touch the data so that both builds have to write.
+        wiki.edit(
+            "data/params.yaml",
+            &format!("value: 0.{}", 15 + round),
+            &format!("value: 0.{}", 16 + round),
+        );
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(spawn);
+            let b = s.spawn(spawn);
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        for out in [&a, &b] {
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let now = wiki.site_files();
+        assert_eq!(
+            now.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>()
+        );
+        assert!(
+            stray_folders(&wiki).is_empty(),
+            "{:?}",
+            stray_folders(&wiki)
+        );
+        assert!(!wiki.path(".site.lock").exists());
+    }
+}
+
+#[test]
+fn values_lock_is_written_only_once_the_site_is_published() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    let lock = wiki.read("values.lock");
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    // A publish that cannot happen: the output's parent is a file.
+    wiki.write("blocked", "a file, not a folder");
+    let run = wiki.run(&[
+        "build",
+        "--out",
+        wiki.path("blocked/site").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        wiki.read("values.lock"),
+        lock,
+        "values.lock describes a site that was never published"
+    );
+    let run = wiki.build();
+    assert_ne!(wiki.read("values.lock"), lock);
+    assert!(
+        run.stderr.contains("values.lock: ")
+            && run.stderr.contains("derived values changed (")
+            && run.stderr.contains("gpus 3"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_values_lock_has_the_usual_file_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let wiki = Wiki::fixture("build/ripple");
+    let _ = std::fs::remove_file(wiki.path("values.lock"));
+    wiki.build();
+    let mode = std::fs::metadata(wiki.path("values.lock"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o644);
+}
