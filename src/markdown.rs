@@ -34,6 +34,8 @@ pub struct Link {
     pub offset: usize,
     /// A problem found while rewriting it (unknown article, unsafe scheme).
     pub problem: Option<String>,
+    /// An image (`![alt](src)`) rather than a link.
+    pub image: bool,
 }
 
 /// A rendered page body.
@@ -106,16 +108,47 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
                 title,
                 id,
             }) => {
+                let mut image = Link {
+                    dest: dest_url.to_string(),
+                    href: dest_url.to_string(),
+                    target: None,
+                    fragment: None,
+                    offset: range.start,
+                    problem: None,
+                    image: true,
+                };
                 let safe = if is_unsafe_scheme(&dest_url) {
+                    image.problem = Some(format!(
+                        "the image `{}` uses a scheme that can run code",
+                        visible(&dest_url)
+                    ));
+                    image.href = "#".to_string();
                     CowStr::from("#")
                 } else {
                     dest_url
                 };
+                out_links.push(image);
                 out_events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url: safe,
                     title,
                     id,
+                }));
+            }
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs: _,
+            }) => {
+                // Only a validated id and class names reach the page; other attributes
+                // (`{onclick=...}`) are reported by `heading_attribute_problems` and dropped.
+                let classes = classes.into_iter().filter(|c| is_name(c)).collect();
+                out_events.push(Event::Start(Tag::Heading {
+                    level,
+                    id: id.filter(|i| is_name(i)),
+                    classes,
+                    attrs: Vec::new(),
                 }));
             }
             Event::End(TagEnd::Heading(level)) => {
@@ -135,6 +168,11 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
     }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, out_events.into_iter());
+    if links.raw_html {
+        // Raw HTML from the article passes through a sanitizer before the blocks the build made
+        // itself (tables, charts) are put in: no script, event handler or script URL survives.
+        html = sanitize(&html);
+    }
     let html = swap_blocks(html, blocks);
     let all_ids = headings.iter().map(|h| h.id.clone()).collect();
     let toc = headings
@@ -194,6 +232,160 @@ fn assign_heading_ids(events: &mut [(Event, std::ops::Range<usize>)]) -> Vec<Hea
     headings
 }
 
+/// Cleans an article's HTML when raw HTML is allowed: the elements and attributes Markdown
+/// produces and common formatting pass; scripts, styles, event handlers (`onclick=`) and URLs
+/// with a scheme other than http(s), mailto and tel (`javascript:`, however it is encoded) are
+/// removed.
+fn sanitize(html: &str) -> String {
+    use std::collections::HashSet;
+    let generic: HashSet<&str> = ["id", "class", "title", "lang", "dir", "aria-label", "role"]
+        .into_iter()
+        .collect();
+    let schemes: HashSet<&str> = ["http", "https", "mailto", "tel"].into_iter().collect();
+    let mut tags = ammonia::Builder::default().clone_tags();
+    tags.extend([
+        "input",
+        "details",
+        "summary",
+        "figure",
+        "figcaption",
+        "section",
+    ]);
+    let mut tag_attributes = std::collections::HashMap::new();
+    tag_attributes.insert(
+        "input",
+        ["type", "checked", "disabled"].into_iter().collect(),
+    );
+    tag_attributes.insert("a", ["href"].into_iter().collect());
+    tag_attributes.insert(
+        "img",
+        ["src", "alt", "width", "height"].into_iter().collect(),
+    );
+    tag_attributes.insert(
+        "th",
+        ["colspan", "rowspan", "scope", "style"]
+            .into_iter()
+            .collect(),
+    );
+    tag_attributes.insert("td", ["colspan", "rowspan", "style"].into_iter().collect());
+    tag_attributes.insert("ol", ["start"].into_iter().collect());
+    ammonia::Builder::new()
+        .tags(tags)
+        .generic_attributes(generic)
+        .tag_attributes(tag_attributes)
+        .url_schemes(schemes)
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .link_rel(None)
+        .filter_style_properties(["text-align"].into_iter().collect())
+        .strip_comments(true)
+        .clean(html)
+        .to_string()
+}
+
+/// Whether a heading id or class name is safe and valid: letters, digits, `-` and `_`.
+fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A link or image as written in an article's source (before its templates ran).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLink {
+    /// The destination as the renderer sees it (entities decoded).
+    pub dest: String,
+    /// Byte range of the link in the source.
+    pub range: std::ops::Range<usize>,
+}
+
+/// What an article's own Markdown says, read once from its source: the links and images with
+/// their positions, and the heading attributes that are not allowed. The rendered page's links
+/// are matched to these positions, so that every link problem is reported where it is written.
+#[derive(Debug, Clone, Default)]
+pub struct SourceScan {
+    pub links: Vec<SourceLink>,
+    /// Byte range and message of each heading attribute that is not an id or a class name.
+    pub problems: Vec<(std::ops::Range<usize>, String)>,
+}
+
+/// Scans an article's source.
+pub fn scan_source(body: &str) -> SourceScan {
+    let mut scan = SourceScan::default();
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => {
+                scan.links.push(SourceLink {
+                    dest: dest_url.to_string(),
+                    range: destination_range(body, range),
+                });
+            }
+            Event::Start(Tag::Heading {
+                id, classes, attrs, ..
+            }) => {
+                // The attribute block `{...}` ends the heading's first line.
+                let line_end = body[range.start..]
+                    .find('\n')
+                    .map_or(range.end, |i| range.start + i);
+                let open = body[range.start..line_end]
+                    .rfind('{')
+                    .map_or(range.start, |i| range.start + i);
+                let at = open..line_end.max(open + 1);
+                if let Some(id) = id.filter(|i| !is_name(i)) {
+                    scan.problems.push((
+                        at.clone(),
+                        format!(
+                            "the heading id `#{id}` may hold only letters, digits, `-` and `_`"
+                        ),
+                    ));
+                }
+                for class in classes.iter().filter(|c| !is_name(c)) {
+                    scan.problems.push((
+                        at.clone(),
+                        format!("the heading class `.{class}` may hold only letters, digits, `-` and `_`"),
+                    ));
+                }
+                for (key, value) in &attrs {
+                    let written = match value {
+                        Some(v) => format!("{key}={v}"),
+                        None => key.to_string(),
+                    };
+                    scan.problems.push((
+                        at.clone(),
+                        format!("the heading attribute `{written}` is not allowed: a heading takes only an id and classes, such as `{{#costs .wide}}`"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    scan
+}
+
+/// Where a link's destination is written inside the link: `(dest)` of an inline link, the
+/// inside of an autolink `<dest>`; the whole link otherwise (a reference link `[text][ref]`).
+fn destination_range(body: &str, link: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let text = &body[link.clone()];
+    if let (Some(open), true) = (text.rfind("]("), text.ends_with(')')) {
+        let inner = &text[open + 2..text.len() - 1];
+        let lead = inner.len() - inner.trim_start().len();
+        let inner = inner.trim();
+        // `(dest "title")`: the destination ends at the first space outside `<...>`.
+        let dest = if let Some(rest) = inner.strip_prefix('<') {
+            rest.find('>').map_or(inner, |i| &inner[..i + 2])
+        } else {
+            inner.split(char::is_whitespace).next().unwrap_or(inner)
+        };
+        let start = link.start + open + 2 + lead;
+        return start..start + dest.len().max(1);
+    }
+    if text.starts_with('<') && text.ends_with('>') && text.len() > 2 {
+        return link.start + 1..link.end - 1;
+    }
+    link
+}
+
 /// A heading id from its text: lowercase words joined by `-`.
 pub fn slugify(text: &str) -> String {
     let mut out = String::new();
@@ -210,6 +402,19 @@ pub fn slugify(text: &str) -> String {
         }
     }
     out
+}
+
+/// A destination with its invisible characters (a tab from `&#x09;`) shown as escapes.
+fn visible(dest: &str) -> String {
+    dest.chars()
+        .map(|c| {
+            if c.is_control() || c.is_whitespace() && c != ' ' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn is_unsafe_scheme(url: &str) -> bool {
@@ -232,9 +437,13 @@ fn rewrite_link(dest: &str, offset: usize, r: &LinkResolver) -> (String, Link) {
         fragment: None,
         offset,
         problem: None,
+        image: false,
     };
     if is_unsafe_scheme(dest) {
-        link.problem = Some(format!("the link `{dest}` uses a scheme that can run code"));
+        link.problem = Some(format!(
+            "the link `{}` uses a scheme that can run code",
+            visible(dest)
+        ));
         return ("#".to_string(), link);
     }
     if dest.contains("://") || dest.starts_with("mailto:") || dest.starts_with("tel:") {

@@ -114,10 +114,10 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
         })
         .collect();
     clock.lap("markdown");
-    check_internal_links(&articles, &pages, sources)?;
-
     let output = assemble(project, &model, &articles, &pages, &layouts, sources)?;
     clock.lap("layouts");
+    crate::check::internal::check(&articles, &pages, &output, sources)?;
+    clock.lap("links");
     let lock = crate::site::lock_file(&model);
     Ok(Build {
         output,
@@ -212,87 +212,6 @@ fn check_layouts(
                             }
                         }),
                 );
-            }
-        }
-    }
-    diags.into_result(())
-}
-
-/// Links between articles must reach an article and, with `#id`, one of its headings.
-fn check_internal_links(
-    articles: &[Article],
-    pages: &[PageRecord],
-    sources: &SourceMap,
-) -> Result<(), Diagnostics> {
-    let ids: HashMap<&str, BTreeSet<&str>> = pages
-        .iter()
-        .map(|p| {
-            (
-                p.slug.as_str(),
-                p.rendered.headings_all().collect::<BTreeSet<&str>>(),
-            )
-        })
-        .collect();
-    let mut diags = Diagnostics::default();
-    for (a, p) in articles.iter().zip(pages) {
-        for link in &p.rendered.links {
-            let problem = if let Some(pr) = &link.problem {
-                Some(pr.clone())
-            } else if let (Some(t), Some(f)) = (&link.target, &link.fragment) {
-                let known = ids.get(t.as_str()).is_some_and(|s| s.contains(f.as_str()));
-                (!known && !f.is_empty() && f != "top").then(|| {
-                    let page = if t.is_empty() {
-                        "the home page".to_string()
-                    } else {
-                        format!("`{t}`")
-                    };
-                    format!("`#{f}` is not a heading of {page}")
-                })
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                let pos = crate::expand::locate(&a.body, &format!("({}", link.dest), a, sources);
-                let pos = crate::source::Pos {
-                    col: pos.col + 1,
-                    len: link.dest.chars().count() as u32,
-                    ..pos
-                };
-                let mut d = Diagnostic::error(format!("broken link: {problem}"))
-                    .at(sources, pos)
-                    .label("here");
-                if link
-                    .problem
-                    .as_deref()
-                    .is_some_and(|p| p.contains("not an article"))
-                {
-                    let path = link.dest.split('#').next().unwrap_or_default();
-                    let known: Vec<String> = articles
-                        .iter()
-                        .filter(|x| x.slug != a.slug)
-                        .map(|x| {
-                            let p = x.path.strip_prefix("content").unwrap_or(&x.path);
-                            p.to_string_lossy().replace('\\', "/")
-                        })
-                        .collect();
-                    d =
-                        d.help(format!(
-                        "link to an article by its path from this one, e.g. `other.md#heading`; {}",
-                        crate::diag::did_you_mean(path, "article", known.iter().map(String::as_str))
-                    ));
-                } else if link.target.is_none() && link.problem.is_some() {
-                    d = d.help("link to a web page (`https://...`) or to an article (`other.md`)");
-                }
-                if let (Some(t), Some(f)) = (&link.target, &link.fragment) {
-                    if let Some(s) = ids.get(t.as_str()) {
-                        d = d.help(crate::diag::did_you_mean(
-                            f,
-                            "heading id",
-                            s.iter().copied(),
-                        ));
-                    }
-                }
-                diags.push(d);
             }
         }
     }

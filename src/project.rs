@@ -13,6 +13,8 @@ use crate::yaml;
 
 /// The name of the site configuration file at the wiki root.
 pub const CONFIG_FILE: &str = "driftless.yaml";
+/// The folder, at the wiki root, of what the build remembers between runs.
+pub const CACHE_DIR: &str = ".driftless-cache";
 /// The name of the lock file of derived values at the wiki root.
 pub const LOCK_FILE: &str = "values.lock";
 
@@ -131,6 +133,13 @@ impl Default for LintConfig {
             drift: true,
             min_digits: 2,
         }
+    }
+}
+
+impl Project {
+    /// The folder of files the build keeps between runs (never published, never committed).
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join(CACHE_DIR)
     }
 }
 

@@ -8,8 +8,8 @@
 //! a lock on the folder that contains the site while it publishes, so no build removes another's
 //! temporary folder and nothing is left behind.
 //!
-//! The site's marker file is the record of what was written: the SHA-256, size, modification
-//! time and inode of every file. A file of the previous site is reused (hard-linked) only when
+//! The record of what was written (kept outside the site, so that the site itself is the same
+//! bytes on every build) holds the SHA-256, size, modification time and inode of every file. A file of the previous site is reused (hard-linked) only when
 //! its bytes are proven to be what this build writes: the recorded hash must match, and the file
 //! on disk must still have the recorded size, time and inode, or else hash to the same value. A
 //! page damaged or edited by hand is therefore rewritten by the next build. When every file is
@@ -26,11 +26,14 @@ use sha2::{Digest, Sha256};
 use crate::site::SiteOutput;
 
 /// The file that marks a folder as written by driftless, so that `--out` never replaces a
-/// folder it did not create. It also holds the record of every file written.
+/// folder it did not create.
 pub const MARKER: &str = ".driftless-site";
 
-const MARKER_HEADER: &str =
-    "This folder is written by driftless build and replaced whole by the next build.";
+const MARKER_TEXT: &str =
+    "This folder is written by driftless build and replaced whole by the next build.\n";
+
+/// The first line of a record file.
+const RECORD_HEADER: &str = "# driftless publish record: sha256 size mtime_ns inode path";
 
 /// What a publish wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -50,7 +53,14 @@ pub struct Published {
 ///
 /// When `out_dir` is a symbolic link (a web root published through a link), the site is
 /// published into the folder it points to, swapped inside that folder's parent; the link stays.
-pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String> {
+///
+/// `record` is the file that remembers what was written, for the next publish to the same
+/// folder; without one, every file is written.
+pub fn publish(
+    output: &SiteOutput,
+    out_dir: &Path,
+    record: Option<&Path>,
+) -> Result<Published, String> {
     let out_dir = &resolve_link(out_dir)?;
     let name = out_dir
         .file_name()
@@ -77,10 +87,9 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String>
         .par_iter()
         .map(|(path, bytes)| (path, bytes, Hash::of(bytes)))
         .collect();
-    let previous = if out_dir.is_dir() {
-        read_manifest(out_dir)
-    } else {
-        HashMap::new()
+    let previous = match record {
+        Some(r) if out_dir.is_dir() => read_record(r),
+        _ => HashMap::new(),
     };
     // Which files of the previous site are proven to hold what this build writes.
     let reusable: Vec<bool> = hashes
@@ -109,7 +118,7 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String>
                 parent.display()
             )
         })?;
-    let (written, reused) = write_all(&hashes, &reusable, tmp.path(), out_dir)
+    let (written, reused, lines) = write_all(&hashes, &reusable, tmp.path(), out_dir)
         .map_err(|e| format!("cannot write the site into {}: {e}", tmp.path().display()))?;
 
     if out_dir.exists() {
@@ -133,12 +142,28 @@ pub fn publish(output: &SiteOutput, out_dir: &Path) -> Result<Published, String>
         std::fs::rename(&new, out_dir)
             .map_err(|e| format!("cannot move the new site to {}: {e}", out_dir.display()))?;
     }
+    if let Some(record) = record {
+        // Written after the swap: a record that is lost or stale only costs a rehash.
+        if let Err(e) = write_record(record, &lines) {
+            warnings.push(format!(
+                "cannot write {} ({e}): the next build writes every file again",
+                record.display()
+            ));
+        }
+    }
     Ok(Published {
         written,
         reused,
         replaced: true,
         warnings,
     })
+}
+
+/// Where the record of a publish into `out_dir` is kept, in the wiki's cache folder: one
+/// record per output folder.
+pub fn record_path(cache_dir: &Path, out_dir: &Path) -> PathBuf {
+    let key = Hash::of(out_dir.to_string_lossy().as_bytes()).to_hex();
+    cache_dir.join(format!("publish-{}.record", &key[..16]))
 }
 
 /// Follows a symbolic link at the output path to the folder it names.
@@ -312,12 +337,13 @@ fn verify(path: &Path, record: &Record) -> bool {
     std::fs::read(path).is_ok_and(|bytes| Hash::of(&bytes) == record.hash)
 }
 
-/// The record of the files of the previous build, kept in its marker file.
-fn read_manifest(dir: &Path) -> HashMap<String, Record> {
-    let Ok(text) = std::fs::read_to_string(dir.join(MARKER)) else {
+/// The record of the files of the previous publish.
+fn read_record(path: &Path) -> HashMap<String, Record> {
+    let Ok(text) = std::fs::read_to_string(path) else {
         return HashMap::new();
     };
     text.lines()
+        .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
             let mut parts = l.splitn(5, ' ');
             let record = Record {
@@ -331,16 +357,30 @@ fn read_manifest(dir: &Path) -> HashMap<String, Record> {
         .collect()
 }
 
+fn write_record(path: &Path, lines: &[String]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut text = format!("{RECORD_HEADER}\n");
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    io::Write::write_all(&mut tmp, text.as_bytes())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Writes every file into `dir`, folders first, files in parallel. A file proven unchanged in
 /// the previous site is hard-linked from it: unchanged pages cost no write, and the previous site
 /// is never modified (the new tree only shares its unchanged files). Returns the counts of files
-/// written and reused.
+/// written and reused, and the record line of each file.
 fn write_all(
     files: &[(&String, &Vec<u8>, Hash)],
     reusable: &[bool],
     dir: &Path,
     old_dir: &Path,
-) -> io::Result<(usize, usize)> {
+) -> io::Result<(usize, usize, Vec<String>)> {
     let mut folders: Vec<PathBuf> = files
         .iter()
         .filter_map(|(p, _, _)| Path::new(p.as_str()).parent().map(Path::to_path_buf))
@@ -367,7 +407,7 @@ fn write_all(
         })
         .collect();
     let (mut written, mut reused) = (0, 0);
-    let mut manifest = format!("{MARKER_HEADER}\n");
+    let mut lines = Vec::with_capacity(results.len());
     for r in results {
         let (linked, line) = r?;
         if linked {
@@ -375,11 +415,10 @@ fn write_all(
         } else {
             written += 1;
         }
-        manifest.push_str(&line);
-        manifest.push('\n');
+        lines.push(line);
     }
-    std::fs::write(dir.join(MARKER), manifest)?;
-    Ok((written, reused))
+    std::fs::write(dir.join(MARKER), MARKER_TEXT)?;
+    Ok((written, reused, lines))
 }
 
 /// Removes a folder tree, its top-level entries in parallel (a site is one folder per page). A

@@ -8,7 +8,8 @@
 //! temporary path replaced by `<root>`) must match the snapshot in tests/snapshots/.
 //!
 //! Each unusual case must build, and the published files must hold the texts its expect.txt
-//! lists (`path in site: text`, one per line).
+//! lists (`path in site: text`, one per line), and none of the texts it lists as
+//! `path in site !: text`.
 //!
 //! Accept new or changed reports with `cargo insta accept` or `INSTA_UPDATE=always`, after
 //! reading them: a report must say what is wrong and how to fix it, at the right place.
@@ -38,15 +39,38 @@ const WHOLE_FILE: &[&str] = &[
 ];
 
 /// Cases with several errors: every one must be reported, at these positions.
-const ALL_REPORTED: &[(&str, &[&str])] = &[(
-    "multiple-errors",
-    &[
-        "data/gpus.yaml:6:18",
-        "data/gpus.yaml:9:20",
-        "data/params.yaml:5:5",
-        "data/prices.csv:3:6",
-    ],
-)];
+const ALL_REPORTED: &[(&str, &[&str])] = &[
+    (
+        "multiple-errors",
+        &[
+            "data/gpus.yaml:6:18",
+            "data/gpus.yaml:9:20",
+            "data/params.yaml:5:5",
+            "data/prices.csv:3:6",
+        ],
+    ),
+    (
+        "heading-attributes-not-allowed",
+        &["content/notes.md:4:10", "content/notes.md:8:10"],
+    ),
+    (
+        "link-script-url-forms",
+        &[
+            "content/notes.md:4:14",
+            "content/notes.md:6:3",
+            "content/notes.md:8:14",
+            "content/notes.md:10:15",
+        ],
+    ),
+    (
+        "link-missing-page",
+        &[
+            "content/notes.md:4:15",
+            "content/notes.md:4:37",
+            "content/notes.md:6:20",
+        ],
+    ),
+];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -340,8 +364,19 @@ fn check_unusual(case: &str, dir: &Path) {
         let (path, text) = line
             .split_once(": ")
             .unwrap_or_else(|| panic!("{case}: expect.txt: `{line}` is not `path: text`"));
+        let (path, absent) = match path.strip_suffix(" !") {
+            Some(p) => (p, true),
+            None => (path, false),
+        };
         let published = std::fs::read_to_string(site.join(path))
             .unwrap_or_else(|e| panic!("{case}: cannot read site/{path}: {e}"));
+        if absent {
+            assert!(
+                !published.contains(text),
+                "{case}: site/{path} contains `{text}`:\n{published}"
+            );
+            continue;
+        }
         assert!(
             published.contains(text),
             "{case}: site/{path} does not contain `{text}`:\n{published}"

@@ -49,7 +49,7 @@ pub fn check_site(
         .tempdir()
         .map_err(|e| format!("cannot create a temporary folder: {e}"))?;
     let site = tmp.path().join("site");
-    crate::publish::publish(&build.output, &site)?;
+    crate::publish::publish(&build.output, &site, None)?;
     let site = site
         .canonicalize()
         .map_err(|e| format!("cannot resolve {}: {e}", site.display()))?;

@@ -8,6 +8,7 @@
 //! 3. claims: every `claim(...)` of every article (in the pipeline: a false one fails the build);
 //! 4. drift: numbers typed in prose that equal a derived value.
 
+pub mod internal;
 pub mod links;
 pub mod lint;
 pub mod lock;

@@ -27,7 +27,8 @@ pub fn run(locate: &Locate) -> Outcome {
         }
     };
     let writing = Instant::now();
-    let published = match crate::publish::publish(&build.output, &project.out_dir) {
+    let record = crate::publish::record_path(&project.cache_dir(), &project.out_dir);
+    let published = match crate::publish::publish(&build.output, &project.out_dir, Some(&record)) {
         Ok(p) => p,
         Err(e) => return Outcome::Failure(e),
     };

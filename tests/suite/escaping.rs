@@ -36,19 +36,23 @@ fn values_from_data_and_front_matter_are_escaped() {
 }
 
 #[test]
-fn raw_html_passes_only_when_the_wiki_allows_it() {
+fn raw_html_passes_only_when_the_wiki_allows_it_and_never_with_scripts() {
     let wiki = Wiki::fixture("escaping/hostile");
     wiki.edit("content/index.md", "[click](javascript:alert(3))\n", "");
     wiki.write(
         "driftless.yaml",
         "title: Trusted\nmarkdown:\n  raw_html: true\n",
     );
+    wiki.write(
+        "content/more.md",
+        "---\ntitle: More\n---\nA <em class=\"note\" onclick=\"alert(5)\">note</em>.\n",
+    );
     wiki.build();
     let html = wiki.read("site/index.html");
-    assert!(
-        html.contains("<script>alert('raw html')</script>"),
-        "{html}"
-    );
+    // The script element is removed, not shown as text.
+    assert!(!html.contains("raw html"), "{html}");
+    let more = wiki.read("site/more/index.html");
+    assert!(more.contains("<em class=\"note\">note</em>"), "{more}");
     // Data stays escaped even then.
     assert!(!html.contains("<script>alert('cell')"), "{html}");
 }
