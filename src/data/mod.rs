@@ -409,17 +409,14 @@ fn load_yaml(
 fn collapse(diags: Diagnostics) -> Diagnostics {
     /// Up to this many of a kind are reported one by one.
     const KEEP: usize = 3;
+    let blank = |t: &str| t.split('`').step_by(2).collect::<Vec<_>>().join("`…`");
     let kind = |d: &Diagnostic| {
-        let message: String = d
-            .message
-            .split('`')
-            .step_by(2)
-            .collect::<Vec<_>>()
-            .join("`…`");
         let file = d.location.as_ref().map(|l| l.file.clone());
-        (file, message)
+        let help: Vec<String> = d.help.iter().map(|h| blank(h)).collect();
+        (file, blank(&d.message), help)
     };
-    let mut groups: Vec<((Option<String>, String), Vec<Diagnostic>)> = Vec::new();
+    type Kind = (Option<String>, String, Vec<String>);
+    let mut groups: Vec<(Kind, Vec<Diagnostic>)> = Vec::new();
     for d in diags.0 {
         let k = kind(&d);
         match groups.iter_mut().find(|(g, _)| *g == k) {

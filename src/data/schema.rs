@@ -1043,7 +1043,18 @@ fn load_globals(
                             Kind::Float(f) => CellInput::Number(*f, v.pos),
                             Kind::Bool(b) => CellInput::Bool(*b, v.pos),
                             Kind::Str(s) => CellInput::Text(s.clone(), v.pos),
-                            _ => CellInput::Empty(v.pos),
+                            Kind::Null => CellInput::Empty(v.pos),
+                            Kind::Seq(_) | Kind::Map(_) => {
+                                diags.push(
+                                    Diagnostic::error(format!(
+                                        "the value of `{name}` must be a single value, not {}",
+                                        v.type_name()
+                                    ))
+                                    .at(sources, v.pos)
+                                    .help("write one number (with `range: mid` for `4-5`) or one text"),
+                                );
+                                continue;
+                            }
                         };
                         match parse_cell(&input, &field, sources) {
                             Ok(v) => v,
