@@ -162,7 +162,8 @@ fn find_tags(
         if prefix.trim().trim_start_matches('-').trim().is_empty() && line > 1 {
             let prev = (1..line).rev().find_map(|n| {
                 let l = file.line_text(n)?;
-                (!l.trim().is_empty() && !l.trim_start().starts_with('#')).then(|| (n, l.to_string()))
+                (!l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                    .then(|| (n, l.to_string()))
             })?;
             let t = last(&prev.1)?;
             let c = prev.1.trim_end().chars().count() - t.chars().count() + 1;
@@ -177,7 +178,11 @@ fn find_tags(
             len: tag.chars().count() as u32,
             ..node.pos
         };
-        if !diags.0.iter().any(|d| d.location.as_ref().is_some_and(|l| l.line == line && l.col == col)) {
+        if !diags.0.iter().any(|d| {
+            d.location
+                .as_ref()
+                .is_some_and(|l| l.line == line && l.col == col)
+        }) {
             diags.push(
                 Diagnostic::error(format!("the YAML tag `{tag}` is not read by driftless"))
                     .at(sources, pos)
@@ -188,14 +193,18 @@ fn find_tags(
     if let Kind::Str(text) = &node.kind {
         if text.contains('\0') {
             diags.push(
-                Diagnostic::error("this text holds a NUL character (`\\0`, an invisible control character)")
-                    .at(sources, node.pos)
-                    .help("remove the `\\0`"),
+                Diagnostic::error(
+                    "this text holds a NUL character (`\\0`, an invisible control character)",
+                )
+                .at(sources, node.pos)
+                .help("remove the `\\0`"),
             );
         }
     }
     match &node.kind {
-        Kind::Seq(items) => items.iter().for_each(|i| find_tags(i, file, sources, diags)),
+        Kind::Seq(items) => items
+            .iter()
+            .for_each(|i| find_tags(i, file, sources, diags)),
         Kind::Map(entries) => entries.iter().for_each(|(k, v)| {
             find_tags(k, file, sources, diags);
             find_tags(v, file, sources, diags);
@@ -259,10 +268,12 @@ pub fn error_to_diagnostic(
     }
     let message = message.trim().trim_end_matches('.').to_string();
     let (message, help) = explain(&message);
-    let line = inner
-        .location()
-        .filter(|l| l.line() > 0)
-        .and_then(|l| sources.get(file).line_text(l.line() as u32).map(str::to_string));
+    let line = inner.location().filter(|l| l.line() > 0).and_then(|l| {
+        sources
+            .get(file)
+            .line_text(l.line() as u32)
+            .map(str::to_string)
+    });
     let (message, help) = match type_mismatch(&message, line.as_deref()) {
         Some((m, h)) => (m, Some(h)),
         None => (message, help),
@@ -380,7 +391,11 @@ fn type_mismatch(message: &str, line: Option<&str>) -> Option<(String, String)> 
         "a single value"
     } else if lower.contains("into string") || lower.contains("expected a string") {
         "text"
-    } else if lower.contains("floating point") || lower.contains("integer") || lower.contains("expected f64") || lower.contains("expected a number") {
+    } else if lower.contains("floating point")
+        || lower.contains("integer")
+        || lower.contains("expected f64")
+        || lower.contains("expected a number")
+    {
         "a number"
     } else if lower.contains("boolean") || lower.contains("expected a bool") {
         "true or false"
@@ -390,14 +405,23 @@ fn type_mismatch(message: &str, line: Option<&str>) -> Option<(String, String)> 
         return None;
     };
     let help = match expected {
-        "text" => format!("write the text after `{key}:` on the same line, in quotes if it contains `: ` or `#`"),
+        "text" => format!(
+            "write the text after `{key}:` on the same line, in quotes if it contains `: ` or `#`"
+        ),
         "a number" => "write a plain number such as 3 or 2.5".to_string(),
         "true or false" => "write true or false".to_string(),
         "a single value" => format!("write one value after `{key}:`, not a list or a mapping"),
         _ => "see the README for what this setting takes".to_string(),
     };
-    let help = if key.is_empty() { help.replace("after `:` ", "") } else { help };
-    Some((format!("{setting} must be {expected}, not {}", found_value(found)), help))
+    let help = if key.is_empty() {
+        help.replace("after `:` ", "")
+    } else {
+        help
+    };
+    Some((
+        format!("{setting} must be {expected}, not {}", found_value(found)),
+        help,
+    ))
 }
 
 /// Help for an indentation mistake: the columns at which the lines above start keys, so the
@@ -450,7 +474,11 @@ fn indentation(
     columns.sort_unstable();
     columns.dedup();
     let expected = if opens_block {
-        format!("column {} or more (inside `{}`)", above_indent + 2, above.trim())
+        format!(
+            "column {} or more (inside `{}`)",
+            above_indent + 2,
+            above.trim()
+        )
     } else {
         let near: Vec<String> = columns
             .iter()

@@ -92,9 +92,11 @@ pub(crate) fn parse_cell(
             field.name
         ))),
         // Text is kept as written: `007` stays `007`, `1.50` stays `1.50`.
-        (ColType::Text | ColType::Ref(_), CellInput::Number(..) | CellInput::Bool(..)) => Ok(
-            Value::Text(Arc::from(written(pos, sources).unwrap_or_else(|| input.as_text()))),
-        ),
+        (ColType::Text | ColType::Ref(_), CellInput::Number(..) | CellInput::Bool(..)) => {
+            Ok(Value::Text(Arc::from(
+                written(pos, sources).unwrap_or_else(|| input.as_text()),
+            )))
+        }
         (ColType::Text | ColType::Ref(_), _) => Ok(Value::Text(Arc::from(input.as_text()))),
         (ColType::Bool, CellInput::Bool(b, _)) => Ok(Value::Bool(*b)),
         (ColType::Bool, CellInput::Text(t, _)) => match t.trim().to_ascii_lowercase().as_str() {
@@ -145,7 +147,12 @@ fn percent(p: &str, field: &Field) -> Result<Value, (String, String)> {
         return Ok(Value::Num(n / 100.0));
     }
     Err((
-        format!("`{}%` is a percentage, but column `{}` is in `{}`", p.trim(), field.name, field.unit.symbol),
+        format!(
+            "`{}%` is a percentage, but column `{}` is in `{}`",
+            p.trim(),
+            field.name,
+            field.unit.symbol
+        ),
         format!("write the value in `{}`, without `%`", field.unit.symbol),
     ))
 }
@@ -219,22 +226,31 @@ pub fn parse_number_text(t: &str) -> Result<f64, (String, String)> {
         Ok(n) if n.is_finite() => Ok(n),
         Ok(_) if !named.starts_with("nan") && !named.starts_with("inf") => Err((
             format!("`{s}` is out of range"),
-            "numbers must lie between -1.8e308 and 1.8e308; write the value in a larger unit".into(),
+            "numbers must lie between -1.8e308 and 1.8e308; write the value in a larger unit"
+                .into(),
         )),
         _ => {
-            let number_part = s
-                .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '+');
+            let number_part = s.trim_start_matches(|c: char| {
+                c.is_ascii_digit() || c == '.' || c == '-' || c == '+'
+            });
             let number = s[..s.len() - number_part.len()].trim();
             let suffix = number_part.trim_start();
             // Only a suffix that reads as a unit ("24 GB", "450W") is cut off: `0x19D`, `1_000`
             // or `4;5` are other spellings of other numbers, and no hint may change the value.
-            let unit_like = suffix.chars().next().is_some_and(|c| {
-                c.is_alphabetic() || matches!(c, '%' | '€' | '$' | '°' | 'µ')
-            }) && suffix.chars().all(|c| {
-                c.is_alphanumeric() || matches!(c, '/' | '^' | '*' | ' ' | '%' | '€' | '$' | '°' | 'µ' | '.')
-            }) && !(number == "0" && suffix.starts_with(['x', 'X', 'o', 'O', 'b', 'B']) && suffix.len() > 1
-                && suffix[1..].chars().all(|c| c.is_ascii_hexdigit()))
-                && !suffix.starts_with(['e', 'E']) && number.parse::<f64>().is_ok();
+            let unit_like = suffix
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || matches!(c, '%' | '€' | '$' | '°' | 'µ'))
+                && suffix.chars().all(|c| {
+                    c.is_alphanumeric()
+                        || matches!(c, '/' | '^' | '*' | ' ' | '%' | '€' | '$' | '°' | 'µ' | '.')
+                })
+                && !(number == "0"
+                    && suffix.starts_with(['x', 'X', 'o', 'O', 'b', 'B'])
+                    && suffix.len() > 1
+                    && suffix[1..].chars().all(|c| c.is_ascii_hexdigit()))
+                && !suffix.starts_with(['e', 'E'])
+                && number.parse::<f64>().is_ok();
             let help = if unit_like {
                 format!(
                     "write the number alone (`{number}`); the unit belongs in the column's `unit:`"

@@ -211,7 +211,11 @@ pub(super) fn read_rows(
                     .at(sources, line)
                     .help(format!(
                         "save it as CSV with commas, or set `delimiter: \"{}\"` in {}",
-                        if other == b'\t' { "\\t".to_string() } else { (other as char).to_string() },
+                        if other == b'\t' {
+                            "\\t".to_string()
+                        } else {
+                            (other as char).to_string()
+                        },
                         schema.display()
                     )),
                 );

@@ -355,7 +355,9 @@ fn load_dataset(
                 let known = |c: &str| {
                     c == "_source"
                         || c == "_note"
-                        || dataset.column(c).is_some_and(|i| !dataset.columns[i].field.is_derived())
+                        || dataset
+                            .column(c)
+                            .is_some_and(|i| !dataset.columns[i].field.is_derived())
                 };
                 if header.iter().any(|(n, _)| !known(n)) {
                     for row in &mut rows {
