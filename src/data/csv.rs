@@ -162,6 +162,8 @@ pub(super) fn read_rows(
     }
     let mut i = 0;
     let mut header: Option<Header> = None;
+    // The column names, shared by every row's cells.
+    let mut names: Option<Vec<std::sync::Arc<str>>> = None;
     let mut rows = Vec::new();
     loop {
         let record = match next_record(bytes, &mut i, delim) {
@@ -262,12 +264,18 @@ pub(super) fn read_rows(
             )));
             continue;
         }
+        let names = names.get_or_insert_with(|| {
+            header
+                .iter()
+                .map(|(n, _)| std::sync::Arc::<str>::from(n.as_str()))
+                .collect()
+        });
         let cells = record
             .fields
             .into_iter()
-            .zip(header)
+            .zip(names.iter())
             .zip(&positions)
-            .map(|((f, (name, _)), pos)| {
+            .map(|((f, name), pos)| {
                 let cell = if f.text.trim().is_empty() {
                     CellInput::Empty(*pos)
                 } else {

@@ -361,7 +361,7 @@ fn load_dataset(
                 };
                 if header.iter().any(|(n, _)| !known(n)) {
                     for row in &mut rows {
-                        row.cells.retain(|(c, _, _)| known(c));
+                        row.cells.retain(|(c, _, _)| known(c.as_ref()));
                     }
                 }
             }
@@ -538,7 +538,7 @@ fn check_header(
 pub(super) struct RowInput {
     pub pos: Pos,
     /// (column name, position of the name, cell).
-    pub cells: Vec<(String, Pos, CellInput)>,
+    pub cells: Vec<(std::sync::Arc<str>, Pos, CellInput)>,
 }
 
 fn yaml_rows(node: &Node, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<RowInput> {
@@ -585,7 +585,7 @@ fn yaml_rows(node: &Node, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<R
                     continue;
                 }
             };
-            cells.push((col.to_string(), k.pos, input));
+            cells.push((std::sync::Arc::from(col), k.pos, input));
         }
         rows.push(RowInput {
             pos: item.pos,
@@ -616,7 +616,8 @@ fn fill_rows(
         dataset.row_note.push(None);
         let mut seen: Vec<&str> = Vec::new();
         for (col, col_pos, input) in &row.cells {
-            if seen.contains(&col.as_str()) {
+            let col: &str = col;
+            if seen.contains(&col) {
                 diags.push(
                     Diagnostic::error(format!("column `{col}` appears twice in this row"))
                         .at(sources, *col_pos),
