@@ -268,13 +268,23 @@ pub fn error_to_diagnostic(
     }
     let message = message.trim().trim_end_matches('.').to_string();
     let (message, help) = explain(&message);
-    let line = inner.location().filter(|l| l.line() > 0).and_then(|l| {
-        sources
-            .get(file)
-            .line_text(l.line() as u32)
-            .map(str::to_string)
+    // The `key: value` the error points into (in a flow mapping, the entry at the column).
+    let entry = inner.location().filter(|l| l.line() > 0).and_then(|l| {
+        let line = sources.get(file).line_text(l.line() as u32)?.to_string();
+        let at = (l.column().max(1) - 1) as usize;
+        let before: String = line.chars().take(at).collect();
+        let after: String = line.chars().skip(at).collect();
+        let before = before.trim_end();
+        match before.strip_suffix(':') {
+            Some(k) => {
+                let key = k.rsplit([' ', '{', ',', '[']).next().unwrap_or_default();
+                let value = after.split([',', '}']).next().unwrap_or_default().trim();
+                Some(format!("{key}: {value}"))
+            }
+            None => Some(line),
+        }
     });
-    let (message, help) = match type_mismatch(&message, line.as_deref()) {
+    let (message, help) = match type_mismatch(&message, entry.as_deref()) {
         Some((m, h)) => (m, Some(h)),
         None => (message, help),
     };
@@ -387,7 +397,11 @@ fn type_mismatch(message: &str, line: Option<&str>) -> Option<(String, String)> 
                 .into(),
         ));
     }
-    let expected = if lower.contains("string scalar") {
+    let expected = if lower.contains("mapping start") {
+        "a mapping of settings"
+    } else if lower.contains("sequence start") {
+        "a list"
+    } else if lower.contains("string scalar") {
         "a single value"
     } else if lower.contains("into string") || lower.contains("expected a string") {
         "text"
@@ -411,6 +425,8 @@ fn type_mismatch(message: &str, line: Option<&str>) -> Option<(String, String)> 
         "a number" => "write a plain number such as 3 or 2.5".to_string(),
         "true or false" => "write true or false".to_string(),
         "a single value" => format!("write one value after `{key}:`, not a list or a mapping"),
+        "a mapping of settings" => format!("write the settings of `{key}` on the lines below it, indented: `{key}:` then `  name: value`"),
+        "a list" => format!("write the items of `{key}` as a list: `{key}: [a, b]`, or one `- item` per line below it"),
         _ => "see the README for what this setting takes".to_string(),
     };
     let help = if key.is_empty() {
