@@ -330,7 +330,7 @@ fn load_dataset(
         row_note: Vec::new(),
         pos: columns_node.pos,
     };
-    let rows: Vec<RowInput> = match (e.get("rows"), csv) {
+    let (rows, mut local): (Vec<RowInput>, Diagnostics) = match (e.get("rows"), csv) {
         (Some(r), Some((csv_rel, _))) => {
             diags.push(
                 Diagnostic::error(format!(
@@ -342,7 +342,11 @@ fn load_dataset(
             );
             return None;
         }
-        (Some(r), None) => yaml_rows(r, sources, diags),
+        (Some(r), None) => {
+            let mut local = Diagnostics::default();
+            let rows = yaml_rows(r, sources, &mut local);
+            (rows, local)
+        }
         (None, Some((csv_rel, text))) => {
             let delim = delimiter(&e, sources, diags);
             let mut local = Diagnostics::default();
@@ -365,9 +369,7 @@ fn load_dataset(
                     }
                 }
             }
-            let refs = fill_rows(&mut dataset, rows, sources, &mut local);
-            diags.extend(super::collapse(local));
-            return Some((dataset, refs));
+            (rows, local)
         }
         (None, None) => {
             let csv_rel = rel.with_extension("csv");
@@ -385,7 +387,9 @@ fn load_dataset(
             return None;
         }
     };
-    let refs = fill_rows(&mut dataset, rows, sources, diags);
+    // Repeated problems of one kind in the rows are reported once, with a count.
+    let refs = fill_rows(&mut dataset, rows, sources, &mut local);
+    diags.extend(super::collapse(local));
     Some((dataset, refs))
 }
 
@@ -565,7 +569,16 @@ fn yaml_rows(node: &Node, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<R
         let mut cells = Vec::new();
         for (k, v) in entries {
             let Some(col) = k.key_str() else {
-                diags.push(Diagnostic::error("column names must be text").at(sources, k.pos));
+                let d = match &k.kind {
+                    Kind::Int(_) | Kind::Float(_) => Diagnostic::error(format!(
+                        "`{}` stands where a column name belongs: a comma in `{{ ... }}` separates cells",
+                        k.scalar_text().unwrap_or_default()
+                    ))
+                    .at(sources, k.pos)
+                    .help("write decimals with a point (`4.5`), and quote a text that contains a comma: `\"a, b\"`"),
+                    _ => Diagnostic::error("column names must be text").at(sources, k.pos),
+                };
+                diags.push(d);
                 continue;
             };
             let input = match &v.kind {
