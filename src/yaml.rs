@@ -104,11 +104,113 @@ pub fn parse(text: &str, file: FileId, sources: &SourceMap) -> Result<Node, Diag
             },
         });
     }
+    refuse_nul(text, file, sources)?;
     let raw: Spanned<Raw> = serde_saphyr::from_str_with_options(text, options())
         .map_err(|e| error_to_diagnostic(&e, file, sources))?;
     let mut node = convert(raw, file);
+    let mut tags = Diagnostics::default();
+    find_tags(&node, &sources.get(file), sources, &mut tags);
+    if tags.has_errors() {
+        return Err(tags);
+    }
     fit_carets(&mut node, &sources.get(file));
     Ok(node)
+}
+
+/// A NUL character is invisible in an editor and would be copied into pages: refused at its line.
+fn refuse_nul(text: &str, file: FileId, sources: &SourceMap) -> Result<(), Diagnostics> {
+    match text.bytes().position(|b| b == 0) {
+        None => Ok(()),
+        Some(at) => Err(Diagnostic::error(
+            "this line holds a NUL character (an invisible control character)",
+        )
+        .at(sources, sources.pos(file, at, 1))
+        .help("remove it; save the file as plain text (UTF-8)")
+        .into()),
+    }
+}
+
+/// YAML tags (`!!python/object/apply:...`, `!!str`, `!foo`) ask a YAML reader to build objects
+/// or change types; driftless reads plain values only, so a tag is refused where it is written
+/// rather than read as something else.
+fn find_tags(
+    node: &Node,
+    file: &crate::source::SourceFile,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) {
+    let tag_before = |line: u32, col: u32| -> Option<(u32, u32, String)> {
+        let text = file.line_text(line)?;
+        let prefix: String = text.chars().take(col.saturating_sub(1) as usize).collect();
+        let last = |p: &str| {
+            if p.contains('#') {
+                return None;
+            }
+            let token = p
+                .trim_end()
+                .rsplit([' ', '\t', '[', '{', ','])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            token.starts_with('!').then_some(token)
+        };
+        if let Some(t) = last(&prefix) {
+            let c = prefix.trim_end().chars().count() - t.chars().count() + 1;
+            return Some((line, c as u32, t));
+        }
+        // A tag on a collection written on the lines below: `key: !tag` then the items.
+        if prefix.trim().trim_start_matches('-').trim().is_empty() && line > 1 {
+            let prev = (1..line).rev().find_map(|n| {
+                let l = file.line_text(n)?;
+                (!l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                    .then(|| (n, l.to_string()))
+            })?;
+            let t = last(&prev.1)?;
+            let c = prev.1.trim_end().chars().count() - t.chars().count() + 1;
+            return Some((prev.0, c as u32, t));
+        }
+        None
+    };
+    if let Some((line, col, tag)) = tag_before(node.pos.line, node.pos.col) {
+        let pos = Pos {
+            line,
+            col,
+            len: tag.chars().count() as u32,
+            ..node.pos
+        };
+        if !diags.0.iter().any(|d| {
+            d.location
+                .as_ref()
+                .is_some_and(|l| l.line == line && l.col == col)
+        }) {
+            diags.push(
+                Diagnostic::error(format!("the YAML tag `{tag}` is not read by driftless"))
+                    .at(sources, pos)
+                    .help("remove the tag and write the value alone (quote it to keep it as text)"),
+            );
+        }
+    }
+    if let Kind::Str(text) = &node.kind {
+        if text.contains('\0') {
+            diags.push(
+                Diagnostic::error(
+                    "this text holds a NUL character (`\\0`, an invisible control character)",
+                )
+                .at(sources, node.pos)
+                .help("remove the `\\0`"),
+            );
+        }
+    }
+    match &node.kind {
+        Kind::Seq(items) => items
+            .iter()
+            .for_each(|i| find_tags(i, file, sources, diags)),
+        Kind::Map(entries) => entries.iter().for_each(|(k, v)| {
+            find_tags(k, file, sources, diags);
+            find_tags(v, file, sources, diags);
+        }),
+        _ => {}
+    }
 }
 
 /// Puts a quoted text's position on its first character rather than on the quote (so that the
@@ -147,6 +249,7 @@ pub fn from_str_typed<T: DeserializeOwned>(
     sources: &SourceMap,
 ) -> Result<T, Diagnostics> {
     let source = if text.trim().is_empty() { "{}" } else { text };
+    refuse_nul(text, file, sources)?;
     serde_saphyr::from_str_with_options(source, options())
         .map_err(|e| error_to_diagnostic(&e, file, sources).into())
 }
@@ -165,6 +268,34 @@ pub fn error_to_diagnostic(
     }
     let message = message.trim().trim_end_matches('.').to_string();
     let (message, help) = explain(&message);
+    // The `key: value` the error points into (in a flow mapping, the entry at the column).
+    let entry = inner.location().filter(|l| l.line() > 0).and_then(|l| {
+        let line = sources.get(file).line_text(l.line() as u32)?.to_string();
+        let at = (l.column().max(1) - 1) as usize;
+        let before: String = line.chars().take(at).collect();
+        let after: String = line.chars().skip(at).collect();
+        let before = before.trim_end();
+        match before.strip_suffix(':') {
+            Some(k) => {
+                let key = k.rsplit([' ', '{', ',', '[']).next().unwrap_or_default();
+                let value = after.split([',', '}']).next().unwrap_or_default().trim();
+                Some(format!("{key}: {value}"))
+            }
+            None => Some(line),
+        }
+    });
+    let (message, help) = match type_mismatch(&message, entry.as_deref()) {
+        Some((m, h)) => (m, Some(h)),
+        None => (message, help),
+    };
+    let (message, help) = match indentation(&message, inner.location(), file, sources) {
+        Some(h) if h.starts_with("this line") => (
+            "invalid YAML: the indentation of this line does not fit the lines above".to_string(),
+            Some(h),
+        ),
+        Some(h) => (message, Some(h)),
+        None => (message, help),
+    };
     let mut d = Diagnostic::error(message);
     if let Some(h) = help {
         d = d.help(h);
@@ -226,6 +357,162 @@ pub fn error_to_diagnostic(
         }
         _ => d.in_file(&sources.get(file).path),
     }
+}
+
+/// serde's type errors ("cannot deserialize null into string; use Option<String>", "expected
+/// string scalar", "invalid floating point") in an editor's words, naming the setting of the line.
+fn type_mismatch(message: &str, line: Option<&str>) -> Option<(String, String)> {
+    let lower = message.to_lowercase();
+    let (key, value) = line
+        .and_then(|l| l.trim_start().trim_start_matches("- ").split_once(':'))
+        .map_or(("", ""), |(k, v)| (k.trim(), v.trim()));
+    let setting = if key.is_empty() || key.contains(' ') {
+        "this setting".to_string()
+    } else {
+        format!("`{key}`")
+    };
+    let found = if value.is_empty() || value == "~" || value == "null" {
+        "nothing"
+    } else if value.starts_with('[') || value.starts_with('-') && value.len() == 1 {
+        "a list"
+    } else if value.starts_with('{') {
+        "a mapping"
+    } else if value.starts_with('!') {
+        "a tagged value"
+    } else {
+        "something else"
+    };
+    let found_value = |what: &str| {
+        if found == "something else" {
+            format!("`{value}`")
+        } else {
+            what.to_string()
+        }
+    };
+    if lower.contains("non-finite float") {
+        let n = message.split('`').nth(1).unwrap_or(value);
+        return Some((
+            format!("`{n}` is out of range"),
+            "numbers must lie between -1.8e308 and 1.8e308; write the value in a larger unit"
+                .into(),
+        ));
+    }
+    let expected = if lower.contains("mapping start") {
+        "a mapping of settings"
+    } else if lower.contains("sequence start") {
+        "a list"
+    } else if lower.contains("string scalar") {
+        "a single value"
+    } else if lower.contains("into string") || lower.contains("expected a string") {
+        "text"
+    } else if lower.contains("floating point")
+        || lower.contains("integer")
+        || lower.contains("expected f64")
+        || lower.contains("expected a number")
+    {
+        "a number"
+    } else if lower.contains("boolean") || lower.contains("expected a bool") {
+        "true or false"
+    } else if lower.starts_with("invalid type") {
+        "another kind of value"
+    } else {
+        return None;
+    };
+    let help = match expected {
+        "text" => format!(
+            "write the text after `{key}:` on the same line, in quotes if it contains `: ` or `#`"
+        ),
+        "a number" => "write a plain number such as 3 or 2.5".to_string(),
+        "true or false" => "write true or false".to_string(),
+        "a single value" => format!("write one value after `{key}:`, not a list or a mapping"),
+        "a mapping of settings" => format!("write the settings of `{key}` on the lines below it, indented: `{key}:` then `  name: value`"),
+        "a list" => format!("write the items of `{key}` as a list: `{key}: [a, b]`, or one `- item` per line below it"),
+        _ => "see the README for what this setting takes".to_string(),
+    };
+    let help = if key.is_empty() {
+        help.replace("after `:` ", "")
+    } else {
+        help
+    };
+    Some((
+        format!("{setting} must be {expected}, not {}", found_value(found)),
+        help,
+    ))
+}
+
+/// Help for an indentation mistake: the columns at which the lines above start keys, so the
+/// editor can see where this line should start.
+fn indentation(
+    message: &str,
+    loc: Option<serde_saphyr::Location>,
+    file: FileId,
+    sources: &SourceMap,
+) -> Option<String> {
+    let lower = message.to_lowercase();
+    if !(lower.contains("did not find expected key")
+        || lower.contains("mapping values are not allowed")
+        || lower.contains("did not find expected '-'")
+        || lower.contains("indent"))
+    {
+        return None;
+    }
+    let loc = loc.filter(|l| l.line() > 1)?;
+    let text = sources.get(file);
+    let indent_of = |l: &str| l.chars().take_while(|c| *c == ' ').count();
+    let this = text.line_text(loc.line() as u32)?;
+    if this.trim_start().starts_with('\t') || this.contains('\t') {
+        return None;
+    }
+    let here = indent_of(this);
+    // The line above that holds a key, and its indentation.
+    let (_, above) = (1..loc.line() as u32).rev().find_map(|n| {
+        let l = text.line_text(n)?;
+        let t = l.trim();
+        (!t.is_empty() && !t.starts_with('#')).then(|| (n, l.to_string()))
+    })?;
+    let above_indent = indent_of(&above);
+    let opens_block = above.trim_end().ends_with(':');
+    if lower.contains("mapping values are not allowed") {
+        if here > above_indent && !opens_block {
+            return Some(format!(
+                "this line is indented more than the line above, which already has its value: start it at column {} like the line above (or, if its value contains `: `, quote the value: `key: \"a: b\"`)",
+                above_indent + 1
+            ));
+        }
+        return Some("a value that contains `: ` must be quoted: `key: \"a: b\"`".into());
+    }
+    let mut columns: Vec<usize> = (1..loc.line() as u32)
+        .filter_map(|n| text.line_text(n))
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(indent_of)
+        .filter(|&i| i < here.max(above_indent + 1))
+        .collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let expected = if opens_block {
+        format!(
+            "column {} or more (inside `{}`)",
+            above_indent + 2,
+            above.trim()
+        )
+    } else {
+        let near: Vec<String> = columns
+            .iter()
+            .rev()
+            .filter(|&&c| c <= above_indent)
+            .take(2)
+            .map(|c| format!("column {}", c + 1))
+            .collect();
+        if near.is_empty() {
+            format!("column {}", above_indent + 1)
+        } else {
+            near.join(" or ")
+        }
+    };
+    Some(format!(
+        "this line starts at column {}; keys of the same mapping start at the same column: here {expected}",
+        here + 1
+    ))
 }
 
 /// Rewrites the YAML errors editors meet most in their terms, with a hint on how to fix them.

@@ -81,6 +81,9 @@ pub(crate) fn parse_cell(
                     rep: rep * f,
                 });
             }
+            if let Some(p) = t.trim().strip_suffix('%') {
+                return percent(p, field).map_err(|(m, h)| err(m).help(h));
+            }
             let n = parse_number_text(t).map_err(|e| err(e.0).help(e.1))?;
             number(n, field).map_err(err)
         }
@@ -88,6 +91,12 @@ pub(crate) fn parse_cell(
             "expected a number in column `{}`, found `{b}`",
             field.name
         ))),
+        // Text is kept as written: `007` stays `007`, `1.50` stays `1.50`.
+        (ColType::Text | ColType::Ref(_), CellInput::Number(..) | CellInput::Bool(..)) => {
+            Ok(Value::Text(Arc::from(
+                written(pos, sources).unwrap_or_else(|| input.as_text()),
+            )))
+        }
         (ColType::Text | ColType::Ref(_), _) => Ok(Value::Text(Arc::from(input.as_text()))),
         (ColType::Bool, CellInput::Bool(b, _)) => Ok(Value::Bool(*b)),
         (ColType::Bool, CellInput::Text(t, _)) => match t.trim().to_ascii_lowercase().as_str() {
@@ -114,9 +123,50 @@ pub(crate) fn parse_cell(
     }
 }
 
+/// The text of a scalar as written in its file (YAML reads `007` as the number 7).
+fn written(pos: Pos, sources: &SourceMap) -> Option<String> {
+    let file = sources.get(pos.file);
+    let line = file.line_text(pos.line)?;
+    let text: String = line
+        .chars()
+        .skip(pos.col.saturating_sub(1) as usize)
+        .take(pos.len as usize)
+        .collect();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// `4%` or `4 %`: a percentage written as such, for a `%` column (4) or a `style: percent`
+/// fraction (0.04).
+fn percent(p: &str, field: &Field) -> Result<Value, (String, String)> {
+    let n = parse_number_text(p)?;
+    if field.unit.symbol == "%" {
+        return Ok(Value::Num(n * field.unit.factor));
+    }
+    if field.style == super::Style::Percent {
+        return Ok(Value::Num(n / 100.0));
+    }
+    Err((
+        format!(
+            "`{}%` is a percentage, but column `{}` is in `{}`",
+            p.trim(),
+            field.name,
+            field.unit.symbol
+        ),
+        format!("write the value in `{}`, without `%`", field.unit.symbol),
+    ))
+}
+
 fn number(n: f64, field: &Field) -> Result<Value, String> {
     if !n.is_finite() {
         return Err(format!("`{n}` is not a finite number"));
+    }
+    if field.unit.symbol == "%" && n != 0.0 && n.abs() < 1.0 {
+        let p = (n * 100.0 * 1e9).round() / 1e9;
+        return Err(format!(
+            "`{n}` in `{}` means {n} percent, which looks like a fraction: write `{p}` (or `{p}%`) for {p} percent, or `{n}%` if you mean {n} percent",
+            field.name,
+        ));
     }
     if field.ty == ColType::Integer && n.fract() != 0.0 {
         return Err(format!(
@@ -170,22 +220,45 @@ pub fn parse_number_text(t: &str) -> Result<f64, (String, String)> {
         return Err((format!("`{s}` is not a number (a comma is neither a decimal point nor allowed as a separator)"), help));
     }
     let cleaned = s.trim_start_matches('+');
+    let named = cleaned.to_lowercase();
+    let named = named.trim_start_matches('-');
     match cleaned.parse::<f64>() {
-        Ok(n)
-            if n.is_finite()
-                && !cleaned.eq_ignore_ascii_case("nan")
-                && !cleaned.to_lowercase().contains("inf") =>
-        {
-            Ok(n)
-        }
+        Ok(n) if n.is_finite() => Ok(n),
+        Ok(_) if !named.starts_with("nan") && !named.starts_with("inf") => Err((
+            format!("`{s}` is out of range"),
+            "numbers must lie between -1.8e308 and 1.8e308; write the value in a larger unit"
+                .into(),
+        )),
         _ => {
-            let leading_unit =
-                s.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
-            let help = if leading_unit.len() < s.len() && !leading_unit.is_empty() {
+            let number_part = s.trim_start_matches(|c: char| {
+                c.is_ascii_digit() || c == '.' || c == '-' || c == '+'
+            });
+            let number = s[..s.len() - number_part.len()].trim();
+            let suffix = number_part.trim_start();
+            // Only a suffix that reads as a unit ("24 GB", "450W") is cut off: `0x19D`, `1_000`
+            // or `4;5` are other spellings of other numbers, and no hint may change the value.
+            let unit_like = suffix
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || matches!(c, '%' | '€' | '$' | '°' | 'µ'))
+                && suffix.chars().all(|c| {
+                    c.is_alphanumeric()
+                        || matches!(c, '/' | '^' | '*' | ' ' | '%' | '€' | '$' | '°' | 'µ' | '.')
+                })
+                && !(number == "0"
+                    && suffix.starts_with(['x', 'X', 'o', 'O', 'b', 'B'])
+                    && suffix.len() > 1
+                    && suffix[1..].chars().all(|c| c.is_ascii_hexdigit()))
+                && !suffix.starts_with(['e', 'E'])
+                && number.parse::<f64>().is_ok();
+            let help = if unit_like {
                 format!(
-                    "write the number alone (`{}`); the unit belongs in the column's `unit:`",
-                    &s[..s.len() - leading_unit.len()].trim()
+                    "write the number alone (`{number}`); the unit belongs in the column's `unit:`"
                 )
+            } else if s.contains('_') || s.contains('\'') {
+                "write numbers without separators, digits only: 1000000, not 1_000_000".into()
+            } else if s.starts_with("0x") || s.starts_with("0X") {
+                "write numbers in decimal digits".into()
             } else {
                 "numeric columns hold numbers such as 12.5, -3 or 1e6".into()
             };

@@ -292,13 +292,17 @@ pub fn load_datasets(project: &Project, sources: &SourceMap) -> Result<Datasets,
         .collect();
     let mut diags = Diagnostics::default();
     let mut texts = Vec::with_capacity(read.len());
-    for r in read {
+    let mut unreadable = Vec::new();
+    for (r, (_, rel)) in read.into_iter().zip(&files) {
         match r {
             Ok(t) => texts.push(t),
-            Err(d) => diags.extend(d),
+            Err(d) => {
+                diags.extend(d);
+                unreadable.push(rel.clone());
+            }
         }
     }
-    match load_texts(texts, sources) {
+    match load_files(texts, &unreadable, sources) {
         Ok(d) if !diags.has_errors() => Ok(d),
         Ok(_) => Err(diags),
         Err(e) => {
@@ -314,7 +318,30 @@ pub fn load_texts(
     files: Vec<(PathBuf, Arc<str>)>,
     sources: &SourceMap,
 ) -> Result<Datasets, Diagnostics> {
+    load_files(files, &[], sources)
+}
+
+/// [`load_texts`], knowing which files could not be read (already reported): a dataset whose
+/// file failed is left out without further errors, and so are the errors that only follow from
+/// its absence ("unknown dataset" in a `ref:` column).
+fn load_files(
+    files: Vec<(PathBuf, Arc<str>)>,
+    unreadable: &[PathBuf],
+    sources: &SourceMap,
+) -> Result<Datasets, Diagnostics> {
     let mut diags = Diagnostics::default();
+    let stem_name = |p: &std::path::Path| {
+        p.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut failed: Vec<String> = unreadable.iter().map(|p| stem_name(p)).collect();
+    let unreadable_stems: Vec<PathBuf> = unreadable.iter().map(|p| p.with_extension("")).collect();
+    let files: Vec<(PathBuf, Arc<str>)> = files
+        .into_iter()
+        .filter(|(p, _)| !unreadable_stems.contains(&p.with_extension("")))
+        .collect();
     let (yamls, csvs): (Vec<_>, Vec<_>) = files
         .into_iter()
         .partition(|(p, _)| !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
@@ -322,11 +349,11 @@ pub fn load_texts(
         .into_iter()
         .map(|(rel, text)| (rel.with_extension(""), (rel, text)))
         .collect();
-    let results: Vec<Result<Loaded, Diagnostics>> = yamls
+    let results: Vec<(String, Result<Loaded, Diagnostics>)> = yamls
         .par_iter()
         .map(|(rel, text)| {
             let csv = csv_by_stem.get(&rel.with_extension(""));
-            load_yaml(text, rel, csv, sources)
+            (stem_name(rel), load_yaml(text, rel, csv, sources))
         })
         .collect();
     for (rel, _) in &yamls {
@@ -348,18 +375,21 @@ pub fn load_texts(
     let mut datasets = Vec::new();
     let mut refs = Vec::new();
     let mut globals = Vec::new();
-    for r in results {
+    for (name, r) in results {
         match r {
             Ok(Loaded::Dataset(d, r)) => {
                 refs.push((d.name.clone(), r));
                 datasets.push(*d);
             }
             Ok(Loaded::Globals(g)) => globals.extend(g),
-            Err(d) => diags.extend(d),
+            Err(d) => {
+                diags.extend(d);
+                failed.push(name);
+            }
         }
     }
     let mut out = assemble(datasets, globals, sources, &mut diags);
-    resolve_refs(&mut out, refs, sources, &mut diags);
+    resolve_refs(&mut out, refs, &failed, sources, &mut diags);
     diags.into_result(out)
 }
 
@@ -372,6 +402,54 @@ fn load_yaml(
     let file = sources.add(rel, text.clone());
     let node = crate::yaml::parse(text, file, sources)?;
     schema::load(&node, rel, csv, sources)
+}
+
+/// Collapses repeated problems of one kind in one file (the same message once the quoted values
+/// are set aside) into the first of them, with a count and the first few places.
+fn collapse(diags: Diagnostics) -> Diagnostics {
+    /// Up to this many of a kind are reported one by one.
+    const KEEP: usize = 3;
+    let blank = |t: &str| t.split('`').step_by(2).collect::<Vec<_>>().join("`…`");
+    let kind = |d: &Diagnostic| {
+        let file = d.location.as_ref().map(|l| l.file.clone());
+        let help: Vec<String> = d.help.iter().map(|h| blank(h)).collect();
+        (file, blank(&d.message), help)
+    };
+    type Kind = (Option<String>, String, Vec<String>);
+    let mut groups: Vec<(Kind, Vec<Diagnostic>)> = Vec::new();
+    for d in diags.0 {
+        let k = kind(&d);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, list)) => list.push(d),
+            None => groups.push((k, vec![d])),
+        }
+    }
+    let mut out = Diagnostics::default();
+    for (_, list) in groups {
+        if list.len() <= KEEP {
+            list.into_iter().for_each(|d| out.push(d));
+            continue;
+        }
+        let lines: Vec<String> = list
+            .iter()
+            .filter_map(|d| d.location.as_ref().map(|l| l.line.to_string()))
+            .collect();
+        let shown = 5.min(lines.len());
+        let more = lines.len() - shown;
+        let mut first = list.into_iter().next().expect("a group is never empty");
+        first.notes.push(format!(
+            "the same problem occurs {} times in this file, at lines {}{}",
+            lines.len(),
+            lines[..shown].join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+        out.push(first);
+    }
+    out
 }
 
 /// Indexes datasets and globals by name and rejects names defined twice.
@@ -438,14 +516,16 @@ fn assemble(
 fn resolve_refs(
     out: &mut Datasets,
     refs: Vec<(String, Vec<RefCell>)>,
+    failed: &[String],
     sources: &SourceMap,
     diags: &mut Diagnostics,
 ) {
-    // Every `ref:` column names a dataset, whether or not it has rows.
+    // Every `ref:` column names a dataset, whether or not it has rows (a dataset whose file
+    // failed to load has had its error already).
     for d in &out.datasets {
         for c in &d.columns {
             if let ColType::Ref(target) = &c.field.ty {
-                if out.dataset(target).is_none() {
+                if out.dataset(target).is_none() && !failed.contains(target) {
                     diags.push(
                         Diagnostic::error(format!(
                             "column `{}` of `{}` refers to an unknown dataset `{target}`",

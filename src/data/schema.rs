@@ -25,6 +25,7 @@ const DATASET_KEYS: &[&str] = &[
     "label",
     "columns",
     "rows",
+    "delimiter",
 ];
 const COLUMN_KEYS: &[&str] = &[
     "type",
@@ -37,6 +38,7 @@ const COLUMN_KEYS: &[&str] = &[
     "formula",
     "printed",
     "basis",
+    "optional",
     "source",
     "source_url",
     "as_of",
@@ -328,7 +330,7 @@ fn load_dataset(
         row_note: Vec::new(),
         pos: columns_node.pos,
     };
-    let rows: Vec<RowInput> = match (e.get("rows"), csv) {
+    let (rows, mut local): (Vec<RowInput>, Diagnostics) = match (e.get("rows"), csv) {
         (Some(r), Some((csv_rel, _))) => {
             diags.push(
                 Diagnostic::error(format!(
@@ -340,19 +342,207 @@ fn load_dataset(
             );
             return None;
         }
-        (Some(r), None) => yaml_rows(r, sources, diags),
-        (None, Some((csv_rel, text))) => super::csv::read_rows(text, csv_rel, sources, diags),
-        (None, None) => Vec::new(),
+        (Some(r), None) => {
+            let mut local = Diagnostics::default();
+            let rows = yaml_rows(r, sources, &mut local);
+            (rows, local)
+        }
+        (None, Some((csv_rel, text))) => {
+            let delim = delimiter(&e, sources, diags);
+            let mut local = Diagnostics::default();
+            let (header, mut rows) =
+                super::csv::read_rows(text, csv_rel, delim, rel, sources, &mut local);
+            if let Some(header) = header {
+                let optional = optional_columns(col_entries, sources, diags);
+                check_header(&dataset, &header, &optional, rel, sources, &mut local);
+                // Header problems are reported once, above; their cells are not read.
+                let known = |c: &str| {
+                    c == "_source"
+                        || c == "_note"
+                        || dataset
+                            .column(c)
+                            .is_some_and(|i| !dataset.columns[i].field.is_derived())
+                };
+                if header.iter().any(|(n, _)| !known(n)) {
+                    for row in &mut rows {
+                        row.cells.retain(|(c, _, _)| known(c.as_ref()));
+                    }
+                }
+            }
+            (rows, local)
+        }
+        (None, None) => {
+            let csv_rel = rel.with_extension("csv");
+            diags.push(
+                Diagnostic::error(format!(
+                    "dataset `{name}` has no rows: there is no `rows:` and no {}",
+                    csv_rel.display()
+                ))
+                .at(sources, pos)
+                .help(format!(
+                    "put the rows in {} (its first line names the columns), or list them under `rows:` (`rows: []` for a dataset that is empty on purpose)",
+                    csv_rel.display()
+                )),
+            );
+            return None;
+        }
     };
-    let refs = fill_rows(&mut dataset, rows, sources, diags);
+    // Repeated problems of one kind in the rows are reported once, with a count.
+    let refs = fill_rows(&mut dataset, rows, sources, &mut local);
+    diags.extend(super::collapse(local));
     Some((dataset, refs))
+}
+
+/// The separator a dataset's CSV file uses: `delimiter:`, a comma by default.
+fn delimiter(e: &Entries, sources: &SourceMap, diags: &mut Diagnostics) -> u8 {
+    let Some(text) = e.text("delimiter", sources, diags) else {
+        return b',';
+    };
+    match text.as_str() {
+        "," => b',',
+        ";" => b';',
+        "\t" | "tab" => b'\t',
+        "|" => b'|',
+        other => {
+            diags.push(
+                Diagnostic::error(format!("`delimiter: {other}` is not a CSV separator"))
+                    .at(sources, e.get("delimiter").map_or(Pos::default(), |n| n.pos))
+                    .help("write `delimiter: \",\"` (the default), `\";\"`, `\"|\"` or `\"\\t\"` (tab), quoted"),
+            );
+            b','
+        }
+    }
+}
+
+/// The columns marked `optional: true`: a CSV file may leave them out (every cell missing).
+fn optional_columns(
+    col_entries: &[(Node, Node)],
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in col_entries {
+        let Some(opt) = v
+            .as_map()
+            .and_then(|m| m.iter().find(|(k, _)| k.key_str() == Some("optional")))
+            .map(|(_, v)| v)
+        else {
+            continue;
+        };
+        match opt.kind {
+            Kind::Bool(true) => out.extend(k.key_str().map(str::to_string)),
+            Kind::Bool(false) => {}
+            _ => diags.push(
+                Diagnostic::error("`optional` must be true or false")
+                    .at(sources, opt.pos)
+                    .help("`optional: true` lets the CSV file leave the column out"),
+            ),
+        }
+    }
+    out
+}
+
+/// Compares a CSV header with the schema, once: a declared column the header lacks, a name the
+/// schema does not declare (misspelt, wrong case, empty) or a computed column typed in.
+fn check_header(
+    dataset: &Dataset,
+    header: &super::csv::Header,
+    optional: &[String],
+    schema: &Path,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+) {
+    let csv = dataset.csv_file.as_deref().unwrap_or(schema);
+    for (i, (name, pos)) in header.iter().enumerate() {
+        if name == "_source" || name == "_note" {
+            continue;
+        }
+        if name.is_empty() {
+            diags.push(
+                Diagnostic::error(format!("column {} of the header has no name", i + 1))
+                    .at(sources, *pos)
+                    .help("name every column in the first line, or remove the empty column from every row"),
+            );
+            continue;
+        }
+        match dataset.column(name) {
+            Some(c) if dataset.columns[c].field.is_derived() => diags.push(
+                Diagnostic::error(format!(
+                    "`{name}` is computed by its formula and cannot be a column of {}",
+                    csv.display()
+                ))
+                .at(sources, *pos)
+                .help("remove the column from the CSV file: the build computes it (for the source's own figures, use an input column and `printed:`)"),
+            ),
+            Some(_) => {}
+            None => {
+                let same_case = dataset
+                    .columns
+                    .iter()
+                    .find(|c| c.field.name.eq_ignore_ascii_case(name));
+                let d = match same_case {
+                    Some(c) => Diagnostic::error(format!(
+                        "the header names `{name}`, but the column is `{}`",
+                        c.field.name
+                    ))
+                    .at(sources, *pos)
+                    .help(format!(
+                        "column names are lowercase: write `{}` in the header",
+                        c.field.name
+                    )),
+                    None => Diagnostic::error(format!(
+                        "the header names `{name}`, which is not a column of dataset `{}`",
+                        dataset.name
+                    ))
+                    .at(sources, *pos)
+                    .help(dataset.column_hint(name))
+                    .help(format!(
+                        "or declare `{name}` under `columns:` in {}",
+                        schema.display()
+                    )),
+                };
+                diags.push(d);
+            }
+        }
+    }
+    let line = super::csv::header_line(header[0].1.file, sources);
+    // A misspelt header name already said which column it stands for.
+    let suggested: Vec<&str> = header
+        .iter()
+        .filter(|(n, _)| dataset.column(n).is_none())
+        .filter_map(|(n, _)| {
+            crate::diag::suggest(n, dataset.columns.iter().map(|c| c.field.name.as_str()))
+        })
+        .collect();
+    for c in &dataset.columns {
+        let name = &c.field.name;
+        if c.field.is_derived()
+            || optional.contains(name)
+            || suggested.contains(&name.as_str())
+            || header.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            continue;
+        }
+        diags.push(
+            Diagnostic::error(format!(
+                "{} has no column `{name}`, which {} declares",
+                csv.display(),
+                schema.display()
+            ))
+            .at(sources, line)
+            .label("the header")
+            .help(format!(
+                "add `{name}` to the header with a value (or an empty field) in every row, or mark the column `optional: true` if the file may leave it out"
+            )),
+        );
+    }
 }
 
 /// One row as written, before its cells are typed.
 pub(super) struct RowInput {
     pub pos: Pos,
     /// (column name, position of the name, cell).
-    pub cells: Vec<(String, Pos, CellInput)>,
+    pub cells: Vec<(std::sync::Arc<str>, Pos, CellInput)>,
 }
 
 fn yaml_rows(node: &Node, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<RowInput> {
@@ -379,7 +569,16 @@ fn yaml_rows(node: &Node, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<R
         let mut cells = Vec::new();
         for (k, v) in entries {
             let Some(col) = k.key_str() else {
-                diags.push(Diagnostic::error("column names must be text").at(sources, k.pos));
+                let d = match &k.kind {
+                    Kind::Int(_) | Kind::Float(_) => Diagnostic::error(format!(
+                        "`{}` stands where a column name belongs: a comma in `{{ ... }}` separates cells",
+                        k.scalar_text().unwrap_or_default()
+                    ))
+                    .at(sources, k.pos)
+                    .help("write decimals with a point (`4.5`), and quote a text that contains a comma: `\"a, b\"`"),
+                    _ => Diagnostic::error("column names must be text").at(sources, k.pos),
+                };
+                diags.push(d);
                 continue;
             };
             let input = match &v.kind {
@@ -399,7 +598,7 @@ fn yaml_rows(node: &Node, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<R
                     continue;
                 }
             };
-            cells.push((col.to_string(), k.pos, input));
+            cells.push((std::sync::Arc::from(col), k.pos, input));
         }
         rows.push(RowInput {
             pos: item.pos,
@@ -430,7 +629,8 @@ fn fill_rows(
         dataset.row_note.push(None);
         let mut seen: Vec<&str> = Vec::new();
         for (col, col_pos, input) in &row.cells {
-            if seen.contains(&col.as_str()) {
+            let col: &str = col;
+            if seen.contains(&col) {
                 diags.push(
                     Diagnostic::error(format!("column `{col}` appears twice in this row"))
                         .at(sources, *col_pos),
@@ -859,7 +1059,18 @@ fn load_globals(
                             Kind::Float(f) => CellInput::Number(*f, v.pos),
                             Kind::Bool(b) => CellInput::Bool(*b, v.pos),
                             Kind::Str(s) => CellInput::Text(s.clone(), v.pos),
-                            _ => CellInput::Empty(v.pos),
+                            Kind::Null => CellInput::Empty(v.pos),
+                            Kind::Seq(_) | Kind::Map(_) => {
+                                diags.push(
+                                    Diagnostic::error(format!(
+                                        "the value of `{name}` must be a single value, not {}",
+                                        v.type_name()
+                                    ))
+                                    .at(sources, v.pos)
+                                    .help("write one number (with `range: mid` for `4-5`) or one text"),
+                                );
+                                continue;
+                            }
                         };
                         match parse_cell(&input, &field, sources) {
                             Ok(v) => v,
