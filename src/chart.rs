@@ -40,7 +40,10 @@ pub fn render(
             Some((label, v, model.display(field, cell)))
         })
         .collect();
+    // The axis runs from the smallest value (or 0) to the largest (or 0): negative values get
+    // bars to the left of a zero line, positive ones to its right.
     let max = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max);
+    let min = bars.iter().map(|b| b.1).fold(0.0_f64, f64::min);
     let height = bars.len() as f64 * (BAR_H + GAP) + GAP;
     let title = title.map_or_else(
         || format!("{} by {}", field.title, d.meta.title),
@@ -53,24 +56,41 @@ pub fn render(
         escape_html(&title)
     );
     let span = WIDTH - LABEL_W - VALUE_W;
+    let range = max - min;
+    let scale = |v: f64| if range > 0.0 { v / range * span } else { 0.0 };
+    let zero_x = LABEL_W + scale(-min);
     for (i, (label, v, shown)) in bars.iter().enumerate() {
         let y = GAP + i as f64 * (BAR_H + GAP);
-        let w = if max > 0.0 {
-            (v.max(0.0) / max * span).max(1.0)
+        let w = if range > 0.0 {
+            scale(v.abs()).max(1.0)
         } else {
             1.0
         };
+        let x = if *v < 0.0 { zero_x - w } else { zero_x };
+        // The value is written after the bar's end, or after the zero line for a negative bar.
+        let text_x = if *v < 0.0 { zero_x + 6.0 } else { x + w + 6.0 };
+        let bar_x = if min < 0.0 {
+            format!("{x:.1}")
+        } else {
+            format!("{LABEL_W}")
+        };
         let _ = write!(
             svg,
-            "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"13\">{}</text><rect class=\"bar\" x=\"{LABEL_W}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR_H}\"><title>{}: {}</title></rect><text class=\"value\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\">{}</text>",
+            "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"13\">{}</text><rect class=\"bar{}\" x=\"{bar_x}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR_H}\"><title>{}: {}</title></rect><text class=\"value\" x=\"{text_x:.1}\" y=\"{:.1}\" font-size=\"13\">{}</text>",
             LABEL_W - 6.0,
             y + BAR_H * 0.7,
             escape_html(label),
+            if *v < 0.0 { " negative" } else { "" },
             escape_html(label),
             escape_html(shown),
-            LABEL_W + w + 6.0,
             y + BAR_H * 0.7,
             escape_html(shown)
+        );
+    }
+    if min < 0.0 {
+        let _ = write!(
+            svg,
+            "<line class=\"zero\" x1=\"{zero_x:.1}\" y1=\"0\" x2=\"{zero_x:.1}\" y2=\"{height}\" stroke=\"currentColor\" stroke-width=\"1\"><title>0</title></line>"
         );
     }
     let _ = write!(
