@@ -155,7 +155,18 @@ impl Diagnostic {
                     start += 3;
                 }
                 let _ = writeln!(out, "{pad} |");
-                let _ = writeln!(out, "{} | {}", loc.line, shown.replace('\t', " "));
+                // Tabs as one space, so the carets line up; other control characters as their
+                // visible symbol (NUL as `␀`), so the line shows what the message is about.
+                let shown: String = shown
+                    .chars()
+                    .map(|c| match c {
+                        '\t' => ' ',
+                        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or(c),
+                        '\u{7f}' => '\u{2421}',
+                        c => c,
+                    })
+                    .collect();
+                let _ = writeln!(out, "{} | {shown}", loc.line);
                 if start <= shown.chars().count() {
                     let carets = "^".repeat((loc.len.max(1) as usize).min(120));
                     let label = self

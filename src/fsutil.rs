@@ -32,6 +32,30 @@ pub fn read_text(path: &Path, rel: &Path) -> Result<Arc<str>, Diagnostics> {
     decode_utf8(bytes, rel)
 }
 
+/// A NUL character is invisible in an editor and would be copied into pages: refused at its line.
+pub fn refuse_nul(
+    text: &str,
+    file: crate::source::FileId,
+    sources: &crate::source::SourceMap,
+) -> Result<(), Diagnostics> {
+    match text.bytes().position(|b| b == 0) {
+        None => Ok(()),
+        Some(at) => Err(Diagnostic::error(
+            "this line holds a NUL character (an invisible control character)",
+        )
+        .at(sources, sources.pos(file, at, 1))
+        .help("remove it; save the file as plain text (UTF-8)")
+        .into()),
+    }
+}
+
+/// A file or folder name in Unicode's composed form (NFC), so that `café.md` names one page
+/// whether the file system or the editor wrote the `é` as one character or as `e` and an accent.
+pub fn nfc(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().collect()
+}
+
 /// Decodes UTF-8, dropping a byte-order mark; invalid bytes are an error at their line and column.
 pub fn decode_utf8(bytes: Vec<u8>, rel: &Path) -> Result<Arc<str>, Diagnostics> {
     match String::from_utf8(bytes) {

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr};
 use minijinja::{Environment, Error, ErrorKind, State, Value};
 
-use crate::data::{Dataset, Value as Cell};
+use crate::data::{ColType, Dataset, Value as Cell};
 use crate::formula::{self, Ctx, V};
 use crate::markdown::{escape_html, escape_markdown};
 use crate::model::{Model, ValueRef};
@@ -455,11 +455,9 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_filter(
         "precision",
-        |v: Value, decimals: usize| -> Result<Value, Error> {
+        |v: Value, decimals: Value| -> Result<Value, Error> {
             let c = cell_of(&v)?;
-            if decimals > 12 {
-                return Err(invalid("precision takes 0 to 12 decimals"));
-            }
+            let decimals = whole(&decimals, "`precision`", "decimals", Some(12))?;
             Ok(Value::from_object(CellObj {
                 decimals: Some(decimals),
                 ..(*c).clone()
@@ -494,6 +492,45 @@ fn kw_str(kwargs: &Kwargs, name: &str) -> Result<Option<String>, Error> {
     kwargs.get::<Option<String>>(name)
 }
 
+/// A whole number from 0 to `max` for a setting such as `limit=` or `precision=`, with a message
+/// that says what the setting counts.
+fn whole(v: &Value, setting: &str, counts: &str, max: Option<usize>) -> Result<usize, Error> {
+    let n = match v.kind() {
+        minijinja::value::ValueKind::Number => f64::try_from(v.clone()).ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= max.unwrap_or(usize::MAX >> 12) as f64 => {
+            Ok(n as usize)
+        }
+        _ => Err(invalid(format!(
+            "{setting} takes a whole number of {counts} ({}), not {}",
+            match max {
+                Some(max) => format!("0 to {max}"),
+                None => "0 or more".into(),
+            },
+            match v.as_str() {
+                Some(s) => format!("\"{s}\""),
+                None => v.to_string(),
+            }
+        ))),
+    }
+}
+
+/// An optional whole-number keyword argument (see [`whole`]).
+fn kw_whole(
+    kwargs: &Kwargs,
+    name: &str,
+    counts: &str,
+    max: Option<usize>,
+) -> Result<Option<usize>, Error> {
+    match kwargs.get::<Option<Value>>(name)? {
+        None => Ok(None),
+        Some(v) if v.is_none() => Ok(None),
+        Some(v) => whole(&v, &format!("`{name}=`"), counts, max).map(Some),
+    }
+}
+
 /// `table(dataset, columns=[...], where="...", sort="-col", headers={...}, caption="...", limit=n)`
 fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error> {
     let scope = scope(state)?;
@@ -504,7 +541,7 @@ fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error>
     let filter = kw_str(&kwargs, "where")?;
     let sort = kw_str(&kwargs, "sort")?;
     let caption = kw_str(&kwargs, "caption")?;
-    let limit: Option<usize> = kwargs.get("limit")?;
+    let limit = kw_whole(&kwargs, "limit", "rows", None)?;
     let headers: Option<Value> = kwargs.get("headers")?;
     kwargs.assert_all_used()?;
     let (names, cols): (Vec<String>, Vec<TableCol>) = match columns {
@@ -582,6 +619,19 @@ fn span(state: &State, dataset: Value, column: String, kwargs: Kwargs) -> Result
     let ds = dataset_arg(&scope, &dataset)?;
     let d = &model.data.datasets[ds];
     let col = column_arg(d, &column)?;
+    let field = &d.columns[col].field;
+    if !matches!(field.ty, ColType::Number | ColType::Integer) {
+        return Err(invalid(format!(
+            "span() needs a column of numbers, and `{column}` of `{}` holds {}",
+            d.name,
+            match field.ty {
+                ColType::Text | ColType::Ref(_) => "text",
+                ColType::Bool => "yes/no values",
+                ColType::Date => "dates",
+                ColType::Number | ColType::Integer => unreachable!("checked above"),
+            }
+        )));
+    }
     let filter = kw_str(&kwargs, "where")?;
     kwargs.assert_all_used()?;
     let rows = filtered_rows(model, ds, filter.as_deref())?;
@@ -639,7 +689,7 @@ fn compare(a: Value, b: Value, kwargs: Kwargs) -> Result<String, Error> {
     let less = kw_str(&kwargs, "less")?.unwrap_or_else(|| "lower".into());
     let more = kw_str(&kwargs, "more")?.unwrap_or_else(|| "higher".into());
     let same = kw_str(&kwargs, "same")?.unwrap_or_else(|| "about the same as".into());
-    let decimals: usize = kwargs.get::<Option<usize>>("precision")?.unwrap_or(1);
+    let decimals = kw_whole(&kwargs, "precision", "decimals", Some(12))?.unwrap_or(1);
     kwargs.assert_all_used()?;
     let (fx, vx) = x.scope.model.get(x.at);
     let (fy, vy) = y.scope.model.get(y.at);

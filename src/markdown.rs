@@ -468,7 +468,7 @@ fn rewrite_link(dest: &str, offset: usize, r: &LinkResolver) -> (String, Link) {
     } else {
         format!("{}/{}", r.dir, path)
     });
-    match joined.and_then(|p| r.slugs_by_path.get(&p).cloned()) {
+    match joined.and_then(|p| r.slugs_by_path.get(&crate::fsutil::nfc(&p)).cloned()) {
         Some(slug) => {
             let href =
                 relative_url(r.slug, &slug) + &fragment.map_or(String::new(), |f| format!("#{f}"));

@@ -82,7 +82,7 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
                 .unwrap_or(&a.path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            (p, a.slug.clone())
+            (crate::fsutil::nfc(&p), a.slug.clone())
         })
         .collect();
     let raw_html = project.config.markdown.raw_html;

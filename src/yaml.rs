@@ -104,7 +104,7 @@ pub fn parse(text: &str, file: FileId, sources: &SourceMap) -> Result<Node, Diag
             },
         });
     }
-    refuse_nul(text, file, sources)?;
+    crate::fsutil::refuse_nul(text, file, sources)?;
     let raw: Spanned<Raw> = serde_saphyr::from_str_with_options(text, options())
         .map_err(|e| error_to_diagnostic(&e, file, sources))?;
     let mut node = convert(raw, file);
@@ -115,19 +115,6 @@ pub fn parse(text: &str, file: FileId, sources: &SourceMap) -> Result<Node, Diag
     }
     fit_carets(&mut node, &sources.get(file));
     Ok(node)
-}
-
-/// A NUL character is invisible in an editor and would be copied into pages: refused at its line.
-fn refuse_nul(text: &str, file: FileId, sources: &SourceMap) -> Result<(), Diagnostics> {
-    match text.bytes().position(|b| b == 0) {
-        None => Ok(()),
-        Some(at) => Err(Diagnostic::error(
-            "this line holds a NUL character (an invisible control character)",
-        )
-        .at(sources, sources.pos(file, at, 1))
-        .help("remove it; save the file as plain text (UTF-8)")
-        .into()),
-    }
 }
 
 /// YAML tags (`!!python/object/apply:...`, `!!str`, `!foo`) ask a YAML reader to build objects
@@ -249,7 +236,7 @@ pub fn from_str_typed<T: DeserializeOwned>(
     sources: &SourceMap,
 ) -> Result<T, Diagnostics> {
     let source = if text.trim().is_empty() { "{}" } else { text };
-    refuse_nul(text, file, sources)?;
+    crate::fsutil::refuse_nul(text, file, sources)?;
     serde_saphyr::from_str_with_options(source, options())
         .map_err(|e| error_to_diagnostic(&e, file, sources).into())
 }

@@ -63,6 +63,23 @@ const ALL_REPORTED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "address-reserved",
+        &["content/data/gpus.csv.md:1:1", "content/notes.md:3:7"],
+    ),
+    (
+        "formula-too-long-chain",
+        &["data/gpus.yaml:6:3025", "data/gpus.yaml:7:1531"],
+    ),
+    (
+        "template-argument-mistakes",
+        &[
+            "content/a-table.md:4:4",
+            "content/b-span.md:4:18",
+            "content/c-compare.md:4:10",
+            "content/d-precision.md:4:36",
+        ],
+    ),
+    (
         "link-missing-page",
         &[
             "content/notes.md:4:15",

@@ -66,7 +66,11 @@ impl Article {
     /// The position of a front matter setting's value (`nope.html` in `template: nope.html`),
     /// or of the opening `---` when the setting is not written on a line of its own.
     pub fn front_pos(&self, key: &str, sources: &SourceMap) -> Pos {
-        let file = sources.get(self.file);
+        Self::front_pos_in(self.file, key, sources)
+    }
+
+    fn front_pos_in(id: FileId, key: &str, sources: &SourceMap) -> Pos {
+        let file = sources.get(id);
         let prefix = format!("{key}:");
         for (i, line) in file.text.lines().enumerate().skip(1) {
             if line.trim_end() == "---" {
@@ -76,7 +80,7 @@ impl Article {
                 let value = rest.trim();
                 let at = line.len() - rest.trim_start().len();
                 return Pos {
-                    file: self.file,
+                    file: id,
                     line: i as u32 + 1,
                     col: line[..at].chars().count() as u32 + 1,
                     len: value.chars().count().max(1) as u32,
@@ -84,7 +88,7 @@ impl Article {
             }
         }
         Pos {
-            file: self.file,
+            file: id,
             line: 1,
             col: 1,
             len: 3,
@@ -162,24 +166,50 @@ fn load_article(
 ) -> Result<Article, Diagnostics> {
     let text = crate::fsutil::read_text(abs, rel)?;
     let file = sources.add(rel, text.clone());
+    crate::fsutil::refuse_nul(&text, file, sources)?;
     let (front, body) = front_matter::split(&text, file, sources)?;
     let below = abs
         .strip_prefix(&project.content_dir)
         .unwrap_or(abs)
         .with_extension("");
-    let mut slug = below.to_string_lossy().replace('\\', "/");
+    let mut slug = crate::fsutil::nfc(&below.to_string_lossy().replace('\\', "/"));
     if slug == "index" {
         slug.clear();
     } else if let Some(s) = slug.strip_suffix("/index") {
         slug = s.to_string();
     }
     if let Some(s) = &front.slug {
-        slug = s.trim_matches('/').to_string();
+        slug = crate::fsutil::nfc(s.trim_matches('/'));
+    }
+    let pos = if front.slug.is_some() {
+        Article::front_pos_in(file, "slug", sources)
+    } else {
+        Pos::file_start(file, 1)
+    };
+    if let Some(reserved) = reserved_part(&slug) {
+        let what = if front.slug.is_some() {
+            "the `slug:` of this article"
+        } else {
+            "the file's place under content/"
+        };
+        return Err(Diagnostic::error(format!(
+            "`{slug}/` cannot be an article's address: `{reserved}/` is where the site publishes {}",
+            if reserved == "data" {
+                "its data catalog and downloads"
+            } else {
+                "its style sheet and other assets"
+            }
+        ))
+        .at(sources, pos)
+        .help(format!(
+            "change {what} so that its address does not start with or contain `{reserved}/` (for example `{reserved}-notes`)"
+        ))
+        .into());
     }
     if !is_valid_slug(&slug) {
         return Err(
             Diagnostic::error(format!("`{slug}` cannot be a page address"))
-                .at(sources, Pos::file_start(file, 1))
+                .at(sources, pos)
                 .help("use letters, digits, `-`, `_`, `.` and `/` between parts, without `..`")
                 .into(),
         );
@@ -193,14 +223,18 @@ fn load_article(
     })
 }
 
+/// The part of an address the site itself uses (`data`, `assets`), if the address has one.
+fn reserved_part(slug: &str) -> Option<&'static str> {
+    slug.split('/')
+        .find_map(|part| ["data", "assets"].into_iter().find(|r| *r == part))
+}
+
 fn is_valid_slug(slug: &str) -> bool {
     slug.is_empty()
         || slug.split('/').all(|part| {
             !part.is_empty()
                 && part != "."
                 && part != ".."
-                && part != "data"
-                && part != "assets"
                 && part
                     .chars()
                     .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))

@@ -134,6 +134,10 @@ const OPS: &[&str] = &[
 /// The deepest nesting of parentheses and operators accepted, so that hostile input cannot
 /// exhaust the stack.
 pub const MAX_DEPTH: usize = 64;
+
+/// The deepest expression tree accepted, counting every operator of a chain (`a + b + c` is two
+/// levels): later stages walk the tree recursively, so a long chain must be bounded as well.
+pub const MAX_TREE_DEPTH: usize = 500;
 /// The longest formula accepted, in bytes.
 pub const MAX_LEN: usize = 16 * 1024;
 
@@ -317,6 +321,7 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
         toks,
         i: 0,
         depth: 0,
+        chain: 0,
     };
     if matches!(p.peek(), Tok::End) {
         return Err(ParseError {
@@ -343,6 +348,9 @@ struct Parser {
     toks: Vec<(Tok, Span)>,
     i: usize,
     depth: usize,
+    /// Operators of the chains being parsed (`a + b + c` adds one per operator), so that
+    /// `depth + chain` bounds the depth of the tree.
+    chain: usize,
 }
 
 impl Parser {
@@ -394,6 +402,27 @@ impl Parser {
                 help: Some("split it into named figures".into()),
             });
         }
+        self.check_tree()
+    }
+    /// One more operator in a chain (`+`, `~`, `.column`, ...).
+    fn link(&mut self) -> Result<(), ParseError> {
+        self.chain += 1;
+        self.check_tree()
+    }
+    fn check_tree(&self) -> Result<(), ParseError> {
+        if self.depth + self.chain > MAX_TREE_DEPTH {
+            return Err(ParseError {
+                message: format!(
+                    "the formula chains more than {MAX_TREE_DEPTH} operations into one expression"
+                ),
+                span: self.span(),
+                help: Some(
+                    "split it into named figures or derived columns, or add up a column with \
+                     `sum(...)` instead of writing every term"
+                        .into(),
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -437,6 +466,7 @@ impl Parser {
         next: fn(&mut Parser) -> Result<Expr, ParseError>,
     ) -> Result<Expr, ParseError> {
         let mut left = next(self)?;
+        let chain = self.chain;
         loop {
             let found = ops.iter().find(|(tok, _)| {
                 if tok.chars().all(char::is_alphabetic) {
@@ -446,10 +476,12 @@ impl Parser {
                 }
             });
             let Some((_, op)) = found else {
+                self.chain = chain;
                 return Ok(left);
             };
             let op = *op;
             self.bump();
+            self.link()?;
             self.enter()?;
             let right = next(self)?;
             self.depth -= 1;
@@ -537,9 +569,11 @@ impl Parser {
     }
     fn postfix(&mut self) -> Result<Expr, ParseError> {
         let mut e = self.primary()?;
+        let chain = self.chain;
         loop {
             if self.is_op(".") {
                 self.bump();
+                self.link()?;
                 let (tok, s) = self.bump();
                 let Tok::Ident(name) = tok else {
                     return Err(ParseError {
@@ -555,6 +589,7 @@ impl Parser {
                 };
             } else if self.is_op("[") {
                 self.bump();
+                self.link()?;
                 let (tok, s) = self.bump();
                 let key = match tok {
                     Tok::Str(k) => k,
@@ -573,6 +608,7 @@ impl Parser {
                     span,
                 };
             } else {
+                self.chain = chain;
                 return Ok(e);
             }
         }
