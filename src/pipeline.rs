@@ -148,12 +148,23 @@ impl Stopwatch {
     fn lap(&mut self, stage: &str) {
         if self.enabled {
             crate::tell!(
-                "{stage:>10}: {:7.1} ms",
-                self.last.elapsed().as_secs_f64() * 1000.0
+                "{stage:>10}: {:7.1} ms{}",
+                self.last.elapsed().as_secs_f64() * 1000.0,
+                peak_memory().map_or(String::new(), |kb| format!(
+                    ", peak memory {} MB",
+                    kb / 1024
+                ))
             );
         }
         self.last = std::time::Instant::now();
     }
+}
+
+/// The process's peak resident memory so far, in KiB (Linux only).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Every layout an article names must exist, and so must the built-in ones.

@@ -91,24 +91,6 @@ pub fn dataset_json(model: &Model, d: &Dataset) -> Vec<u8> {
             })
         })
         .collect();
-    let rows: Vec<serde_json::Value> = (0..d.len())
-        .into_par_iter()
-        .map(|row| {
-            let mut m = serde_json::Map::new();
-            for (ci, c) in d.columns.iter().enumerate() {
-                let f = c.field.unit.factor;
-                let v = match &c.cells[row] {
-                    Value::Missing => serde_json::Value::Null,
-                    Value::Num(n) => json_number(n / f),
-                    Value::Range { lo, hi, rep } => json!({"low": json_number(lo / f), "high": json_number(hi / f), "used": json_number(rep / f)}),
-                    Value::Bool(b) => json!(b),
-                    other => json!(plain_value(model, d, ci, other)),
-                };
-                m.insert(c.field.name.clone(), v);
-            }
-            serde_json::Value::Object(m)
-        })
-        .collect();
     let doc = json!({
         "name": d.name,
         "title": d.meta.title,
@@ -118,11 +100,81 @@ pub fn dataset_json(model: &Model, d: &Dataset) -> Vec<u8> {
         "as_of": d.meta.as_of,
         "key": d.columns[d.key].field.name,
         "columns": columns,
-        "rows": rows,
+        "rows": ROWS_SLOT,
     });
-    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    let head = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    // The rows are written straight to text, in parallel chunks, where the slot stands: laid out
+    // exactly as the pretty printer would, without a JSON object in memory per row.
+    let slot = serde_json::to_string(ROWS_SLOT).unwrap_or_default();
+    let (before, after) = head.split_once(&slot).unwrap_or((&head, ""));
+    let mut out = Vec::with_capacity(head.len() + d.len() * 16 * d.columns.len());
+    out.extend_from_slice(before.as_bytes());
+    if d.len() == 0 {
+        out.extend_from_slice(b"[]");
+    } else {
+        out.extend_from_slice(b"[\n");
+        // Keys in the order the pretty printer sorts them.
+        let mut by_name: Vec<(usize, String)> = d
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(ci, c)| (ci, serde_json::to_string(&c.field.name).unwrap_or_default()))
+            .collect();
+        by_name.sort_by(|a, b| d.columns[a.0].field.name.cmp(&d.columns[b.0].field.name));
+        let chunks: Vec<Vec<u8>> = (0..d.len())
+            .collect::<Vec<_>>()
+            .par_chunks(4096)
+            .map(|rows| {
+                let mut w = Vec::with_capacity(rows.len() * 16 * by_name.len());
+                for &row in rows {
+                    if row > 0 {
+                        w.extend_from_slice(b",\n");
+                    }
+                    w.extend_from_slice(b"    {\n");
+                    for (i, (ci, key)) in by_name.iter().enumerate() {
+                        if i > 0 {
+                            w.extend_from_slice(b",\n");
+                        }
+                        w.extend_from_slice(b"      ");
+                        w.extend_from_slice(key.as_bytes());
+                        w.extend_from_slice(b": ");
+                        write_cell_json(&mut w, model, d, *ci, row);
+                    }
+                    w.extend_from_slice(b"\n    }");
+                }
+                w
+            })
+            .collect();
+        for c in chunks {
+            out.extend_from_slice(&c);
+        }
+        out.extend_from_slice(b"\n  ]");
+    }
+    out.extend_from_slice(after.as_bytes());
     out.push(b'\n');
     out
+}
+
+/// Stands for the rows in the pretty-printed head of a dataset's JSON (a NUL is never in data).
+const ROWS_SLOT: &str = "\u{0}rows";
+
+/// One cell of a dataset's JSON, as the pretty printer lays it out at the depth of a row's key.
+fn write_cell_json(w: &mut Vec<u8>, model: &Model, d: &Dataset, ci: usize, row: usize) {
+    let c = &d.columns[ci];
+    let f = c.field.unit.factor;
+    let v = match &c.cells[row] {
+        Value::Missing => serde_json::Value::Null,
+        Value::Num(n) => json_number(n / f),
+        Value::Range { lo, hi, rep } => {
+            let obj = json!({"low": json_number(lo / f), "high": json_number(hi / f), "used": json_number(rep / f)});
+            let text = serde_json::to_string_pretty(&obj).unwrap_or_default();
+            w.extend_from_slice(text.replace('\n', "\n      ").as_bytes());
+            return;
+        }
+        Value::Bool(b) => json!(b),
+        other => json!(plain_value(model, d, ci, other)),
+    };
+    let _ = serde_json::to_writer(&mut *w, &v);
 }
 
 /// A number for JSON, rounded like the lock file so that exports are stable across platforms.
@@ -158,4 +210,83 @@ pub fn lock_file(model: &Model) -> String {
         let _ = writeln!(out, "{} = {shown}", model.name_of(r));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::source::SourceMap;
+
+    /// The JSON written row by row is byte for byte what the pretty printer makes of the whole
+    /// document: texts with quotes and accents, ranges, empty cells, yes/no values, references.
+    #[test]
+    fn dataset_json_is_laid_out_like_the_pretty_printer() {
+        let files: Vec<(PathBuf, Arc<str>)> = vec![
+            (
+                "data/vendors.yaml".into(),
+                Arc::from("title: Vendors\nkey: id\ncolumns:\n  id: { type: text }\nrows:\n  - { id: nv }\n  - { id: amd }\n"),
+            ),
+            (
+                "data/gpus.yaml".into(),
+                Arc::from(
+                    "title: GPUs\nkey: id\ncolumns:\n  id: { type: text }\n  note: { type: text }\n  vendor: { type: \"ref:vendors\" }\n  \
+                     price: { unit: USD, range: mid }\n  ok: { type: bool }\n  vram: { unit: GB }\n  \
+                     per_gb: { unit: USD/GB, formula: \"price / vram if present(price) and present(vram) else 0[USD/GB]\" }\n",
+                ),
+            ),
+            (
+                "data/gpus.csv".into(),
+                Arc::from(
+                    "id,note,vendor,price,ok,vram\na,\"say \"\"hi\"\" – café\",nv,1600-2200,true,24\nb,,amd,999,false,\nc,x\\y,nv,,,16\n",
+                ),
+            ),
+        ];
+        let sources = SourceMap::default();
+        let data =
+            crate::data::load_texts(files, &sources).unwrap_or_else(|e| panic!("{}", e.render()));
+        let model =
+            crate::formula::evaluate(data, &sources).unwrap_or_else(|e| panic!("{}", e.render()));
+        for d in &model.data.datasets {
+            let written = dataset_json(&model, d);
+            let mut doc: serde_json::Value =
+                serde_json::from_slice(&written).expect("the JSON parses");
+            // Rebuild the document through serde_json's own pretty printer.
+            let rows: Vec<serde_json::Value> = (0..d.len())
+                .map(|row| {
+                    let mut m = serde_json::Map::new();
+                    for (ci, c) in d.columns.iter().enumerate() {
+                        let mut w = Vec::new();
+                        write_cell_json(&mut w, &model, d, ci, row);
+                        m.insert(
+                            c.field.name.clone(),
+                            serde_json::from_slice(&w).expect("a cell parses"),
+                        );
+                    }
+                    serde_json::Value::Object(m)
+                })
+                .collect();
+            doc["rows"] = serde_json::Value::Array(rows);
+            let mut expected = serde_json::to_vec_pretty(&doc).expect("prints");
+            expected.push(b'\n');
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                String::from_utf8_lossy(&expected),
+                "dataset {}",
+                d.name
+            );
+        }
+        let gpus = model.data.dataset("gpus").expect("gpus");
+        let text = String::from_utf8(dataset_json(&model, gpus)).expect("UTF-8");
+        assert!(
+            text.contains("\"note\": \"say \\\"hi\\\" – café\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"price\": {\n        \"high\": 2200.0,"),
+            "{text}"
+        );
+    }
 }
