@@ -32,17 +32,29 @@ pub fn read_text(path: &Path, rel: &Path) -> Result<Arc<str>, Diagnostics> {
     decode_utf8(bytes, rel)
 }
 
-/// A NUL character is invisible in an editor and would be copied into pages: refused at its line.
+/// Whether a character is a control character an editor cannot see and a page must not carry
+/// (every C0 control but tab, line feed and carriage return, and DEL).
+pub fn is_hidden_control(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
+/// A NUL or another invisible control character would be copied into pages (and can hide a
+/// `javascript:` inside a word): refused at its line.
 pub fn refuse_nul(
     text: &str,
     file: crate::source::FileId,
     sources: &crate::source::SourceMap,
 ) -> Result<(), Diagnostics> {
-    match text.bytes().position(|b| b == 0) {
+    match text.char_indices().find(|&(_, c)| is_hidden_control(c)) {
         None => Ok(()),
-        Some(at) => Err(Diagnostic::error(
-            "this line holds a NUL character (an invisible control character)",
-        )
+        Some((at, c)) => Err(Diagnostic::error(if c == '\0' {
+            "this line holds a NUL character (an invisible control character)".to_string()
+        } else {
+            format!(
+                "this line holds the control character U+{:04X} (invisible in an editor)",
+                c as u32
+            )
+        })
         .at(sources, sources.pos(file, at, 1))
         .help("remove it; save the file as plain text (UTF-8)")
         .into()),

@@ -109,7 +109,7 @@ pub fn dataset_json(model: &Model, d: &Dataset) -> Vec<u8> {
     let (before, after) = head.split_once(&slot).unwrap_or((&head, ""));
     let mut out = Vec::with_capacity(head.len() + d.len() * 16 * d.columns.len());
     out.extend_from_slice(before.as_bytes());
-    if d.len() == 0 {
+    if d.is_empty() {
         out.extend_from_slice(b"[]");
     } else {
         out.extend_from_slice(b"[\n");

@@ -132,75 +132,63 @@ fn delim_name(d: u8) -> String {
     }
 }
 
-/// Reads the rows of a dataset's CSV file, and its header (`None` when the file has none or
-/// cannot be read as the schema says).
-pub(super) fn read_rows(
-    text: &std::sync::Arc<str>,
-    rel: &Path,
+/// The rows of a CSV file, read one at a time so that a large file is never held twice in
+/// memory (as text and as a list of rows): the caller types each row as it comes.
+pub(super) struct Rows<'a> {
+    bytes: &'a [u8],
+    file: FileId,
     delim: u8,
-    schema: &Path,
-    sources: &SourceMap,
-    diags: &mut Diagnostics,
-) -> (Option<Header>, Vec<RowInput>) {
-    let file = sources.add(rel, text.clone());
-    if text.trim().is_empty() {
-        diags.push(
-            Diagnostic::error(format!("{} is empty", rel.display()))
-                .in_file(rel)
-                .help("the first line names the columns; each further line is a row"),
-        );
-        return (None, Vec::new());
-    }
-    let bytes = text.as_bytes();
-    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
-        diags.push(
-            Diagnostic::error("this line holds a NUL character (an invisible control character)")
-                .at(sources, sources.pos(file, nul, 1))
-                .help("remove it: the file was probably saved by a program that pads with NULs; save it again as plain CSV (UTF-8)"),
-        );
-        return (None, Vec::new());
-    }
-    let mut i = 0;
-    let mut header: Option<Header> = None;
-    // The column names, shared by every row's cells.
-    let mut names: Option<Vec<std::sync::Arc<str>>> = None;
-    let mut rows = Vec::new();
-    loop {
-        let record = match next_record(bytes, &mut i, delim) {
-            Ok(Some(r)) => r,
-            Ok(None) => break,
-            Err(CsvError::Unclosed(at)) => {
-                diags.push(
-                    Diagnostic::error("this quote is never closed")
-                        .at(sources, sources.pos(file, at, 1))
-                        .label("the field that starts here runs to the end of the file")
-                        .help("add the closing `\"` at the end of the field; a quote inside a quoted field is written twice: \"the \"\"FE\"\" card\""),
-                );
-                break;
-            }
-            Err(CsvError::AfterQuote(at)) => {
-                diags.push(
-                    Diagnostic::error("text follows the closing quote of this field")
-                        .at(sources, sources.pos(file, at, 1))
-                        .help(format!("after a quoted field comes the separator ({}) or the end of the line; a quote inside a quoted field is written twice: \"the \"\"FE\"\" card\"", delim_name(delim))),
-                );
-                break;
-            }
+    i: usize,
+    header: Option<Header>,
+    /// The column names, shared by every row's cells.
+    names: Vec<std::sync::Arc<str>>,
+    done: bool,
+}
+
+impl<'a> Rows<'a> {
+    /// Opens a CSV file and reads its header (the first line that is not blank). Problems with the
+    /// file as a whole (empty, a NUL character, another separator) are reported here, and the
+    /// reader then yields no rows.
+    pub(super) fn open(
+        text: &'a std::sync::Arc<str>,
+        rel: &Path,
+        delim: u8,
+        schema: &Path,
+        sources: &SourceMap,
+        diags: &mut Diagnostics,
+    ) -> Rows<'a> {
+        let file = sources.add(rel, text.clone());
+        let mut rows = Rows {
+            bytes: text.as_bytes(),
+            file,
+            delim,
+            i: 0,
+            header: None,
+            names: Vec::new(),
+            done: true,
         };
-        if record.fields.len() == 1 && record.fields[0].text.is_empty() {
-            continue; // a blank line
+        if text.trim().is_empty() {
+            diags.push(
+                Diagnostic::error(format!("{} is empty", rel.display()))
+                    .in_file(rel)
+                    .help("the first line names the columns; each further line is a row"),
+            );
+            return rows;
         }
-        let positions: Vec<Pos> = record
-            .fields
-            .iter()
-            .map(|f| sources.pos(file, f.start, f.len))
-            .collect();
-        let Some(header) = &header else {
+        if let Some(nul) = rows.bytes.iter().position(|&b| b == 0) {
+            diags.push(
+                Diagnostic::error("this line holds a NUL character (an invisible control character)")
+                    .at(sources, sources.pos(file, nul, 1))
+                    .help("remove it: the file was probably saved by a program that pads with NULs; save it again as plain CSV (UTF-8)"),
+            );
+            return rows;
+        }
+        rows.done = false;
+        if let Some(record) = rows.record(sources, diags) {
             let names: Header = record
                 .fields
                 .iter()
-                .zip(&positions)
-                .map(|(f, p)| (f.text.trim().to_string(), *p))
+                .map(|f| (f.text.trim().to_string(), sources.pos(file, f.start, f.len)))
                 .collect();
             if let Some(other) = other_separator(&names, delim) {
                 let line = sources.pos(file, 0, 1);
@@ -221,7 +209,8 @@ pub(super) fn read_rows(
                         schema.display()
                     )),
                 );
-                return (None, Vec::new());
+                rows.done = true;
+                return rows;
             }
             let mut seen: Vec<&str> = Vec::new();
             for (name, pos) in &names {
@@ -233,63 +222,137 @@ pub(super) fn read_rows(
                 }
                 seen.push(name);
             }
-            header = Some(names);
-            continue;
-        };
-        let row_pos = positions[0];
-        if record.fields.len() != header.len() {
-            let (what, at) = if record.fields.len() > header.len() {
-                ("too many", positions[header.len()])
-            } else {
-                // point at the end of the row, where the missing fields belong
-                ("too few", sources.pos(file, record.end, 1))
-            };
-            let missing: Vec<String> = header
-                .iter()
-                .skip(record.fields.len())
-                .map(|(n, _)| format!("`{n}`"))
-                .collect();
-            let mut d = Diagnostic::error(format!(
-                "this row has {what} fields: {} where the header names {}",
-                record.fields.len(),
-                header.len()
-            ))
-            .at(sources, at);
-            if !missing.is_empty() {
-                d = d.note(format!("no value for {}", missing.join(", ")));
-            }
-            diags.push(d.help(format!(
-                "every row needs one field per header column (empty for a missing value); quote fields that contain the separator ({})",
-                delim_name(delim)
-            )));
-            continue;
-        }
-        let names = names.get_or_insert_with(|| {
-            header
+            rows.names = names
                 .iter()
                 .map(|(n, _)| std::sync::Arc::<str>::from(n.as_str()))
-                .collect()
-        });
-        let cells = record
-            .fields
-            .into_iter()
-            .zip(names.iter())
-            .zip(&positions)
-            .map(|((f, name), pos)| {
-                let cell = if f.text.trim().is_empty() {
-                    CellInput::Empty(*pos)
-                } else {
-                    CellInput::Text(f.text.trim().to_string(), *pos)
-                };
-                (name.clone(), *pos, cell)
-            })
-            .collect();
-        rows.push(RowInput {
-            pos: row_pos,
-            cells,
-        });
+                .collect();
+            rows.header = Some(names);
+        }
+        rows
     }
-    (header, rows)
+
+    /// The number of lines after the header: at least the number of rows still to come, unless
+    /// quoted fields hold line breaks (used to reserve memory once).
+    pub(super) fn lines_left(&self) -> usize {
+        if self.done {
+            return 0;
+        }
+        let rest = &self.bytes[self.i.min(self.bytes.len())..];
+        rest.iter().filter(|&&b| b == b'\n').count() + usize::from(!rest.ends_with(b"\n"))
+    }
+
+    /// The header: each column name with its position; `None` when the file could not be read.
+    pub(super) fn header(&self) -> Option<&Header> {
+        self.header.as_ref()
+    }
+
+    /// The next record that is not a blank line; `None` at the end or after a quoting error
+    /// (reported), since the rest of the file cannot be split reliably.
+    fn record(&mut self, sources: &SourceMap, diags: &mut Diagnostics) -> Option<RawRecord> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let record = match next_record(self.bytes, &mut self.i, self.delim) {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(CsvError::Unclosed(at)) => {
+                    diags.push(
+                        Diagnostic::error("this quote is never closed")
+                            .at(sources, sources.pos(self.file, at, 1))
+                            .label("the field that starts here runs to the end of the file")
+                            .help("add the closing `\"` at the end of the field; a quote inside a quoted field is written twice: \"the \"\"FE\"\" card\""),
+                    );
+                    self.done = true;
+                    return None;
+                }
+                Err(CsvError::AfterQuote(at)) => {
+                    diags.push(
+                        Diagnostic::error("text follows the closing quote of this field")
+                            .at(sources, sources.pos(self.file, at, 1))
+                            .help(format!("after a quoted field comes the separator ({}) or the end of the line; a quote inside a quoted field is written twice: \"the \"\"FE\"\" card\"", delim_name(self.delim))),
+                    );
+                    self.done = true;
+                    return None;
+                }
+            };
+            if record.fields.len() == 1 && record.fields[0].text.is_empty() {
+                continue; // a blank line
+            }
+            return Some(record);
+        }
+    }
+
+    /// The next row with as many fields as the header; rows with too few or too many are
+    /// reported and skipped.
+    pub(super) fn next_row(
+        &mut self,
+        sources: &SourceMap,
+        diags: &mut Diagnostics,
+    ) -> Option<RowInput> {
+        let width = self.header.as_ref()?.len();
+        loop {
+            let record = self.record(sources, diags)?;
+            let file = self.file;
+            let positions: Vec<Pos> = record
+                .fields
+                .iter()
+                .map(|f| sources.pos(file, f.start, f.len))
+                .collect();
+            if record.fields.len() != width {
+                let header = self.header.as_ref()?;
+                let (what, at) = if record.fields.len() > width {
+                    ("too many", positions[width])
+                } else {
+                    // point at the end of the row, where the missing fields belong
+                    ("too few", sources.pos(file, record.end, 1))
+                };
+                let missing: Vec<String> = header
+                    .iter()
+                    .skip(record.fields.len())
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect();
+                let mut d = Diagnostic::error(format!(
+                    "this row has {what} fields: {} where the header names {}",
+                    record.fields.len(),
+                    width
+                ))
+                .at(sources, at);
+                if !missing.is_empty() {
+                    d = d.note(format!("no value for {}", missing.join(", ")));
+                }
+                diags.push(d.help(format!(
+                    "every row needs one field per header column (empty for a missing value); quote fields that contain the separator ({})",
+                    delim_name(self.delim)
+                )));
+                continue;
+            }
+            let cells = record
+                .fields
+                .into_iter()
+                .zip(self.names.iter())
+                .zip(&positions)
+                .map(|((f, name), pos)| {
+                    let text = f.text.trim();
+                    let cell = if text.is_empty() {
+                        CellInput::Empty(*pos)
+                    } else if text.len() == f.text.len() {
+                        CellInput::Text(f.text, *pos)
+                    } else {
+                        CellInput::Text(text.to_string(), *pos)
+                    };
+                    (name.clone(), *pos, cell)
+                })
+                .collect();
+            return Some(RowInput {
+                pos: positions[0],
+                cells,
+            });
+        }
+    }
 }
 
 /// A header read as a single column that splits cleanly on another common separator means the

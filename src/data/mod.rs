@@ -182,6 +182,7 @@ pub struct Dataset {
     pub row_by_key: HashMap<String, usize>,
     /// Where each row starts.
     pub row_pos: Vec<Pos>,
+    /// Each row's `_source` and `_note`, up to the last row that has one (see [`Dataset::source_of`]).
     pub row_source: Vec<Option<String>>,
     pub row_note: Vec<Option<String>>,
     /// Where the dataset is declared (its `columns:` key).
@@ -192,6 +193,16 @@ impl Dataset {
     /// The column with this name.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.col_by_name.get(name).copied()
+    }
+
+    /// A row's `_source`, if it has one.
+    pub fn source_of(&self, row: usize) -> Option<&str> {
+        self.row_source.get(row)?.as_deref()
+    }
+
+    /// A row's `_note`, if it has one.
+    pub fn note_of(&self, row: usize) -> Option<&str> {
+        self.row_note.get(row)?.as_deref()
     }
 
     /// The row with this key.

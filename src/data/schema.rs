@@ -350,11 +350,11 @@ fn load_dataset(
         (None, Some((csv_rel, text))) => {
             let delim = delimiter(&e, sources, diags);
             let mut local = Diagnostics::default();
-            let (header, mut rows) =
-                super::csv::read_rows(text, csv_rel, delim, rel, sources, &mut local);
-            if let Some(header) = header {
+            let mut reader = super::csv::Rows::open(text, csv_rel, delim, rel, sources, &mut local);
+            let mut unknown: Vec<String> = Vec::new();
+            if let Some(header) = reader.header() {
                 let optional = optional_columns(col_entries, sources, diags);
-                check_header(&dataset, &header, &optional, rel, sources, &mut local);
+                check_header(&dataset, header, &optional, rel, sources, &mut local);
                 // Header problems are reported once, above; their cells are not read.
                 let known = |c: &str| {
                     c == "_source"
@@ -363,13 +363,29 @@ fn load_dataset(
                             .column(c)
                             .is_some_and(|i| !dataset.columns[i].field.is_derived())
                 };
-                if header.iter().any(|(n, _)| !known(n)) {
-                    for row in &mut rows {
-                        row.cells.retain(|(c, _, _)| known(c.as_ref()));
-                    }
-                }
+                unknown.extend(
+                    header
+                        .iter()
+                        .filter(|(n, _)| !known(n))
+                        .map(|(n, _)| n.clone()),
+                );
             }
-            (rows, local)
+            // Rows are typed as they are read. Header problems are reported once, above; the
+            // cells of those columns are not read.
+            let mut fill_diags = Diagnostics::default();
+            let capacity = reader.lines_left();
+            let rows = std::iter::from_fn(|| {
+                let mut row = reader.next_row(sources, &mut local)?;
+                if !unknown.is_empty() {
+                    row.cells
+                        .retain(|(c, _, _)| !unknown.iter().any(|u| **u == **c));
+                }
+                Some(row)
+            });
+            let refs = fill_rows(&mut dataset, rows, capacity, sources, &mut fill_diags);
+            local.extend(fill_diags);
+            diags.extend(super::collapse(local));
+            return Some((dataset, refs));
         }
         (None, None) => {
             let csv_rel = rel.with_extension("csv");
@@ -388,7 +404,8 @@ fn load_dataset(
         }
     };
     // Repeated problems of one kind in the rows are reported once, with a count.
-    let refs = fill_rows(&mut dataset, rows, sources, &mut local);
+    let n = rows.len();
+    let refs = fill_rows(&mut dataset, rows.into_iter(), n, sources, &mut local);
     diags.extend(super::collapse(local));
     Some((dataset, refs))
 }
@@ -611,22 +628,29 @@ fn yaml_rows(node: &Node, sources: &SourceMap, diags: &mut Diagnostics) -> Vec<R
 /// Types every cell of every row into the dataset's columns.
 fn fill_rows(
     dataset: &mut Dataset,
-    rows: Vec<RowInput>,
+    rows: impl Iterator<Item = RowInput>,
+    capacity: usize,
     sources: &SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<RefCell> {
-    let n = rows.len();
     for c in &mut dataset.columns {
-        c.cells = vec![Value::Missing; n];
+        c.cells.reserve_exact(capacity);
         if !c.field.is_derived() {
-            c.cell_pos = vec![Pos::default(); n];
+            c.cell_pos.reserve_exact(capacity);
         }
     }
+    dataset.row_keys.reserve_exact(capacity);
+    dataset.row_by_key.reserve(capacity);
+    dataset.row_pos.reserve_exact(capacity);
     let mut refs = Vec::new();
-    for (ri, row) in rows.into_iter().enumerate() {
+    for (ri, row) in rows.enumerate() {
+        for c in &mut dataset.columns {
+            c.cells.push(Value::Missing);
+            if !c.field.is_derived() {
+                c.cell_pos.push(Pos::default());
+            }
+        }
         dataset.row_pos.push(row.pos);
-        dataset.row_source.push(None);
-        dataset.row_note.push(None);
         let mut seen: Vec<&str> = Vec::new();
         for (col, col_pos, input) in &row.cells {
             let col: &str = col;
@@ -640,12 +664,16 @@ fn fill_rows(
             seen.push(col);
             if col == "_source" || col == "_note" {
                 let text = input.as_text();
-                let slot = if col == "_source" {
-                    &mut dataset.row_source[ri]
+                let list = if col == "_source" {
+                    &mut dataset.row_source
                 } else {
-                    &mut dataset.row_note[ri]
+                    &mut dataset.row_note
                 };
-                *slot = (!text.is_empty()).then_some(text);
+                if !text.is_empty() {
+                    // Filled up to the rows that have one: a dataset without notes keeps none.
+                    list.resize(ri + 1, None);
+                    list[ri] = Some(text);
+                }
                 continue;
             }
             let Some(ci) = dataset.column(col) else {
