@@ -283,3 +283,33 @@ fn a_new_values_lock_has_the_usual_file_mode() {
         & 0o777;
     assert_eq!(mode, 0o644);
 }
+
+/// A site whose folders were made read-only is replaced and its old copy removed: no
+/// `.site.*` folder is left behind. (As root the permissions bind nothing; the test then shows
+/// only that nothing is left behind.)
+#[cfg(unix)]
+#[test]
+fn a_read_only_site_is_replaced_without_leaving_its_old_copy() {
+    use std::os::unix::fs::PermissionsExt;
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.build();
+    for entry in walkdir::WalkDir::new(wiki.path("site")).contents_first(true) {
+        let entry = entry.unwrap();
+        let mode = if entry.file_type().is_dir() {
+            0o555
+        } else {
+            0o444
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    let run = wiki.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        stray_folders(&wiki).is_empty(),
+        "{:?}",
+        stray_folders(&wiki)
+    );
+    assert!(!wiki.site_files().is_empty());
+    assert!(run.stderr.contains("built"), "{}", run.stderr);
+}
