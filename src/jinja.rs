@@ -52,6 +52,8 @@ pub fn environment(html: bool) -> Environment<'static> {
 pub struct Layouts {
     pub env: Environment<'static>,
     pub names: Vec<String>,
+    /// Each layout's file, read once: errors while rendering a page are reported in it.
+    pub files: BTreeMap<String, FileId>,
 }
 
 /// Reads every `.html` file under `templates/` (not `templates/assets/`) into an environment.
@@ -90,8 +92,11 @@ pub fn load_layouts(
     }
     // Templates may only include or extend other templates of templates/ (by name, never by
     // path): the loader is not set, so nothing outside the loaded set can be reached.
-    let _ = by_name;
-    diags.into_result(Layouts { env, names })
+    diags.into_result(Layouts {
+        env,
+        names,
+        files: by_name,
+    })
 }
 
 /// Turns a minijinja error into a diagnostic in `file`, whose text is `text` (the article body

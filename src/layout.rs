@@ -3,8 +3,12 @@
 
 use serde::Serialize;
 
+use crate::content::Article;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::jinja::Layouts;
 use crate::markdown::Heading;
+use crate::project::Project;
+use crate::source::SourceMap;
 
 /// What a layout knows about the site.
 #[derive(Debug, Clone, Serialize)]
@@ -90,4 +94,66 @@ fn merge(base: minijinja::Value, key: &str, value: minijinja::Value) -> minijinj
     }
     map.insert(key.to_string(), value);
     minijinja::Value::from(map)
+}
+
+/// Every layout an article names must exist, and so must the built-in ones.
+pub fn check_layouts(
+    articles: &[Article],
+    layouts: &crate::jinja::Layouts,
+    project: &Project,
+    sources: &SourceMap,
+) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let has = |n: &str| layouts.names.iter().any(|x| x == n);
+    for required in ["article.html", "index.html", "data.html"] {
+        if !has(required) {
+            diags.push(
+                Diagnostic::error(format!("the layout templates/{required} is missing"))
+                    .in_file(
+                        &project
+                            .templates_dir
+                            .strip_prefix(&project.root)
+                            .unwrap_or(&project.templates_dir)
+                            .join(required),
+                    )
+                    .help("copy the default theme's templates/ folder into the wiki"),
+            );
+        }
+    }
+    for a in articles {
+        if let Some(t) = &a.front.template {
+            if !crate::fsutil::is_contained(t) {
+                diags.push(
+                    Diagnostic::error(format!("`template: {t}` leaves the templates/ folder"))
+                        .at(sources, a.front_pos("template", sources))
+                        .help("name a layout inside templates/, such as `article.html`"),
+                );
+            } else if !has(t) {
+                diags.push(
+                    Diagnostic::error(format!("the layout `{t}` does not exist"))
+                        .at(sources, a.front_pos("template", sources))
+                        .label("not in templates/")
+                        .help({
+                            // Compare names without `.html`, which every layout shares.
+                            let stem = |n: &str| n.trim_end_matches(".html").to_string();
+                            let stems: Vec<String> =
+                                layouts.names.iter().map(|n| stem(n)).collect();
+                            match crate::diag::suggest(&stem(t), stems.iter().map(String::as_str)) {
+                                Some(s) => format!("did you mean `{s}.html`?"),
+                                None => format!(
+                                    "the layouts are {}; or add templates/{t}",
+                                    layouts
+                                        .names
+                                        .iter()
+                                        .map(|n| format!("`{n}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            }
+                        }),
+                );
+            }
+        }
+    }
+    diags.into_result(())
 }

@@ -1,16 +1,23 @@
-//! Stage 8: site assembly. Every published file (pages, the data catalog, each dataset as CSV
-//! and JSON, the theme's assets) as a sorted map from its path in the site to its bytes. Nothing
-//! here touches the disk: `check` inspects this map and `publish` writes it.
+//! Stage 8: site assembly. Every published file (pages in their layouts, the data catalog, each
+//! dataset as CSV and JSON, the theme's assets) as a sorted map from its path in the site to its
+//! bytes. Nothing here writes to the disk: `check` inspects this map and `publish` writes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::content::Article;
 use crate::data::{Dataset, Value};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::format::format_plain;
-use crate::model::Model;
+use crate::layout::{PageInfo, PageLink, SiteInfo};
+use crate::markdown::Rendered;
+use crate::model::{Model, ValueRef};
+use crate::project::Project;
+use crate::source::SourceMap;
 
 /// The published site, in memory: path (with `/`) to content.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -210,6 +217,259 @@ pub fn lock_file(model: &Model) -> String {
         let _ = writeln!(out, "{} = {shown}", model.name_of(r));
     }
     out
+}
+
+/// What the build knows about one published article.
+pub struct PageRecord {
+    pub slug: String,
+    /// Every value the page shows: a change to any of them changes the page.
+    pub values: BTreeSet<ValueRef>,
+    pub datasets: BTreeSet<usize>,
+    pub claims: Vec<crate::functions::ClaimResult>,
+    pub rendered: Rendered,
+}
+
+/// Puts every page into its layout and gathers every published file: articles, the home
+/// page, the data catalog, each dataset as CSV and JSON, and the theme's assets.
+pub fn assemble(
+    project: &Project,
+    model: &Arc<Model>,
+    articles: &[Article],
+    pages: &[PageRecord],
+    layouts: &crate::jinja::Layouts,
+    sources: &SourceMap,
+) -> Result<SiteOutput, Diagnostics> {
+    let config = &project.config;
+    let site = SiteInfo {
+        title: config.title.clone(),
+        description: config.description.clone(),
+        base_url: config.base_url.clone(),
+    };
+    let mut order: Vec<usize> = (0..articles.len())
+        .filter(|&i| !articles[i].is_home())
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&articles[a].front, &articles[b].front);
+        x.order
+            .unwrap_or(f64::MAX)
+            .total_cmp(&y.order.unwrap_or(f64::MAX))
+            .then_with(|| x.title.cmp(&y.title))
+    });
+    let links: Vec<PageLink> = order
+        .iter()
+        .map(|&i| PageLink {
+            title: articles[i].front.title.clone(),
+            description: articles[i].front.description.clone(),
+            url: articles[i].url(),
+        })
+        .collect();
+    let mut nav = vec![PageLink {
+        title: "Home".into(),
+        description: None,
+        url: String::new(),
+    }];
+    nav.push(PageLink {
+        title: "Data".into(),
+        description: None,
+        url: "data/".into(),
+    });
+    // The header lists the articles that ask for a place (`order:`); every article is on the
+    // home page. A header of 10,000 links would weigh on every page.
+    nav.extend(
+        order
+            .iter()
+            .filter(|&&i| articles[i].front.order.is_some())
+            .map(|&i| PageLink {
+                title: articles[i].front.title.clone(),
+                description: None,
+                url: articles[i].url(),
+            }),
+    );
+    let shared = crate::layout::Shared::new(&site, &links, &nav);
+
+    let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = articles
+        .par_iter()
+        .zip(pages.par_iter())
+        .map(|(a, p)| {
+            let datasets: Vec<String> = p
+                .datasets
+                .iter()
+                .map(|&d| model.data.datasets[d].name.clone())
+                .collect();
+            let info = PageInfo {
+                title: a.front.title.clone(),
+                description: a.front.description.clone(),
+                url: a.url(),
+                kind: if a.is_home() { "index" } else { "article" },
+                content: p.rendered.html.clone(),
+                toc: p.rendered.headings.clone(),
+                updated_from: datasets,
+            };
+            let template = a.front.template.clone().unwrap_or_else(|| {
+                if a.is_home() {
+                    "index.html".into()
+                } else {
+                    "article.html".into()
+                }
+            });
+            let html = crate::layout::render_page(layouts, &template, &shared, &info, None)
+                .map_err(|e| layout_error(&e, &template, layouts, sources))?;
+            let path = if a.is_home() {
+                "index.html".to_string()
+            } else {
+                format!("{}/index.html", a.slug)
+            };
+            Ok((path, html.into_bytes()))
+        })
+        .collect();
+    let mut out = SiteOutput::default();
+    let mut diags = Diagnostics::default();
+    for r in rendered {
+        match r {
+            Ok((p, b)) => {
+                out.files.insert(p, b);
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    if !out.files.contains_key("index.html") {
+        let info = PageInfo {
+            title: site.title.clone(),
+            description: site.description.clone(),
+            url: String::new(),
+            kind: "index",
+            content: String::new(),
+            toc: Vec::new(),
+            updated_from: Vec::new(),
+        };
+        match crate::layout::render_page(layouts, "index.html", &shared, &info, None) {
+            Ok(html) => {
+                out.files.insert("index.html".into(), html.into_bytes());
+            }
+            Err(e) => diags.push(layout_error(&e, "index.html", layouts, sources)),
+        }
+    }
+    match data_catalog(model, layouts, &shared) {
+        Ok(html) => {
+            out.files
+                .insert("data/index.html".into(), html.into_bytes());
+        }
+        Err(e) => diags.push(layout_error(&e, "data.html", layouts, sources)),
+    }
+    let exports: Vec<(String, Vec<u8>, String, Vec<u8>)> = model
+        .data
+        .datasets
+        .par_iter()
+        .map(|d| {
+            (
+                format!("data/{}.csv", d.name),
+                dataset_csv(model, d),
+                format!("data/{}.json", d.name),
+                dataset_json(model, d),
+            )
+        })
+        .collect();
+    for (csv_path, csv, json_path, json) in exports {
+        out.files.insert(csv_path, csv);
+        out.files.insert(json_path, json);
+    }
+    copy_assets(project, &mut out, &mut diags);
+    diags.into_result(out)
+}
+
+/// A layout's error while rendering a page, in the layout file (as read by `load_layouts`).
+fn layout_error(
+    e: &minijinja::Error,
+    template: &str,
+    layouts: &crate::jinja::Layouts,
+    sources: &SourceMap,
+) -> Diagnostic {
+    let name = e.name().unwrap_or(template);
+    match layouts.files.get(name) {
+        Some(&file) => crate::jinja::template_error(e, file, &sources.get(file).text, sources),
+        None => {
+            let rel = std::path::Path::new("templates").join(name);
+            let file = sources.add(&rel, std::sync::Arc::from(""));
+            crate::jinja::template_error(e, file, "", sources)
+        }
+    }
+}
+
+fn data_catalog(
+    model: &Model,
+    layouts: &crate::jinja::Layouts,
+    shared: &crate::layout::Shared,
+) -> Result<String, minijinja::Error> {
+    let datasets: Vec<serde_json::Value> = model
+        .data
+        .datasets
+        .iter()
+        .map(|d| {
+            let columns: Vec<serde_json::Value> = d
+                .columns
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "name": c.field.name, "title": c.field.title, "unit": c.field.unit.symbol, "type": c.field.ty.name(),
+                        "description": c.field.description, "formula": c.field.formula.as_ref().map(|f| f.text.trim().to_string()),
+                        "derived": c.field.is_derived(),
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "name": d.name, "title": d.meta.title, "description": d.meta.description, "source": d.meta.source,
+                "source_url": d.meta.source_url, "as_of": d.meta.as_of, "rows": d.len(),
+                "csv_url": format!("data/{}.csv", d.name), "json_url": format!("data/{}.json", d.name), "columns": columns,
+            })
+        })
+        .collect();
+    let params: Vec<serde_json::Value> = model
+        .data
+        .globals
+        .iter()
+        .map(|g| {
+            serde_json::json!({
+                "name": g.field.name, "title": g.field.title, "value": model.display(&g.field, &g.value),
+                "formula": g.field.formula.as_ref().map(|f| f.text.trim().to_string()), "derived": g.field.is_derived(),
+                "description": g.field.description, "source": g.field.source,
+            })
+        })
+        .collect();
+    let info = PageInfo { title: "Data".into(), description: Some("Every dataset, parameter and figure of this wiki, with its source, and each dataset as CSV and JSON.".into()), url: "data/".into(), kind: "data", content: String::new(), toc: Vec::new(), updated_from: Vec::new() };
+    let extra = minijinja::context! { datasets => minijinja::Value::from(minijinja::value::Serde(&datasets)), params => minijinja::Value::from(minijinja::value::Serde(&params)) };
+    crate::layout::render_page(layouts, "data.html", shared, &info, Some(extra))
+}
+
+fn copy_assets(project: &Project, out: &mut SiteOutput, diags: &mut Diagnostics) {
+    let dir = project.templates_dir.join("assets");
+    let files = match crate::fsutil::walk(
+        &dir,
+        &project.root,
+        &[
+            "css", "js", "svg", "png", "jpg", "jpeg", "gif", "webp", "ico", "woff2", "txt",
+        ],
+    ) {
+        Ok(f) => f,
+        Err(d) => {
+            diags.extend(d);
+            return;
+        }
+    };
+    for (abs, rel) in files {
+        let name = abs
+            .strip_prefix(&dir)
+            .unwrap_or(&abs)
+            .to_string_lossy()
+            .replace('\\', "/");
+        match std::fs::read(&abs) {
+            Ok(bytes) => {
+                out.files.insert(format!("assets/{name}"), bytes);
+            }
+            Err(e) => diags.push(
+                Diagnostic::error(format!("cannot read {}: {e}", rel.display())).in_file(&rel),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::content::Article;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::markdown::Link;
-use crate::pipeline::PageRecord;
+use crate::site::PageRecord;
 use crate::site::SiteOutput;
 use crate::source::SourceMap;
 
