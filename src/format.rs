@@ -13,6 +13,10 @@ const MAX_DECIMALS: usize = 20;
 const MAX_DEFAULT_DECIMALS: usize = 6;
 /// Significant digits kept by `format_plain`.
 const PLAIN_DIGITS: usize = 10;
+/// Significant digits a displayed number is first rounded to, below which a float's digits are
+/// noise from arithmetic: a unit conversion can turn the tie 0.6875 into 0.68749999999999994,
+/// which must still show as 0.688.
+const DISPLAY_DIGITS: i64 = 15;
 
 /// The decimal digits of a non-negative number: its value is `0.d0 d1 d2 ... * 10^point`.
 /// Zero has no digits.
@@ -148,6 +152,7 @@ pub fn format_number(value: f64, decimals: usize) -> String {
     }
     let decimals = decimals.min(MAX_DECIMALS);
     let mut d = Digits::of(value);
+    d.round_to_digits(DISPLAY_DIGITS);
     d.round_to_decimals(decimals);
     let mut out = String::new();
     if value < 0.0 && !d.is_zero() {
@@ -168,6 +173,7 @@ pub fn default_decimals(value: f64) -> usize {
         return 0;
     }
     let mut d = Digits::of(value);
+    d.round_to_digits(DISPLAY_DIGITS);
     d.round_to_digits(3);
     if d.is_zero() {
         return 0;

@@ -393,7 +393,9 @@ fn filtered_rows(model: &Model, ds: usize, filter: Option<&str>) -> Result<Vec<u
     // `column == value`: answered from an index built once per column and shared by every page,
     // instead of a scan of the dataset per table.
     if let Some((col, value)) = crate::query::equality(&c.ir) {
-        return Ok(model.queries.rows_equal(&model.data, ds, col, &value));
+        if let Some(rows) = model.queries.rows_equal(&model.data, ds, col, &value) {
+            return Ok(rows);
+        }
     }
     let mut rows = Vec::new();
     for row in 0..n {

@@ -40,7 +40,9 @@ impl Key {
     }
 }
 
-type Index = HashMap<Key, Vec<usize>>;
+/// The rows of each value of a column; `None` when the column has an empty cell, which a filter
+/// must report (as a scan of the rows does) rather than skip.
+type Index = Option<HashMap<Key, Vec<usize>>>;
 
 /// Compiled filters and column indexes, built on first use.
 #[derive(Debug, Default)]
@@ -80,24 +82,33 @@ impl QueryCache {
         Ok(c)
     }
 
-    /// The rows whose column equals a value, in the dataset's order.
-    pub fn rows_equal(&self, data: &Datasets, ds: usize, col: usize, value: &V) -> Vec<usize> {
+    /// The rows whose column equals a value, in the dataset's order; `None` when the column has
+    /// an empty cell (the caller scans the rows, and reports the empty cell as any filter does).
+    pub fn rows_equal(
+        &self,
+        data: &Datasets,
+        ds: usize,
+        col: usize,
+        value: &V,
+    ) -> Option<Vec<usize>> {
         let index = {
             let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
             indexes
                 .entry((ds, col))
                 .or_insert_with(|| {
-                    let mut index: Index = HashMap::new();
+                    let mut index = HashMap::new();
                     for (row, cell) in data.datasets[ds].columns[col].cells.iter().enumerate() {
-                        if let Some(k) = Key::of_value(cell) {
-                            index.entry(k).or_default().push(row);
+                        match Key::of_value(cell) {
+                            Some(k) => index.entry(k).or_insert_with(Vec::new).push(row),
+                            None => return Arc::new(None),
                         }
                     }
-                    Arc::new(index)
+                    Arc::new(Some(index))
                 })
                 .clone()
         };
-        index.get(&Key::of_v(value)).cloned().unwrap_or_default()
+        let index = index.as_ref().as_ref()?;
+        Some(index.get(&Key::of_v(value)).cloned().unwrap_or_default())
     }
 }
 
