@@ -690,7 +690,7 @@ fn compare(a: Value, b: Value, kwargs: Kwargs) -> Result<String, Error> {
     let (x, y) = (cell_of(&a)?, cell_of(&b)?);
     let less = kw_str(&kwargs, "less")?.unwrap_or_else(|| "lower".into());
     let more = kw_str(&kwargs, "more")?.unwrap_or_else(|| "higher".into());
-    let same = kw_str(&kwargs, "same")?.unwrap_or_else(|| "about the same as".into());
+    let same = kw_str(&kwargs, "same")?;
     let decimals = kw_whole(&kwargs, "precision", "decimals", Some(12))?.unwrap_or(1);
     kwargs.assert_all_used()?;
     let (fx, vx) = x.scope.model.get(x.at);
@@ -712,7 +712,16 @@ fn compare(a: Value, b: Value, kwargs: Kwargs) -> Result<String, Error> {
     let (ratio, word) = if p < q { (q / p, less) } else { (p / q, more) };
     let shown = crate::format::format_number(ratio, decimals);
     if shown == crate::format::format_number(1.0, decimals) {
-        return Ok(escape_markdown(&same));
+        // Near equality has no "x cheaper": the sentence needs words of its own, and only the
+        // editor knows them.
+        return match same {
+            Some(same) => Ok(escape_markdown(&same)),
+            None => Err(invalid(format!(
+                "the two values are equal at {decimals} decimal{} ({shown}x), so neither `less=` nor `more=` fits; \
+                 add `same=\"...\"` with the words for that case (for example `same=\"as cheap as\"`)",
+                if decimals == 1 { "" } else { "s" }
+            ))),
+        };
     }
     Ok(escape_markdown(&format!("{shown}x {word}")))
 }

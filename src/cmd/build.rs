@@ -53,17 +53,19 @@ pub fn run(locate: &Locate) -> Outcome {
     let values = build.model.derived_values().len();
     let files = if published.replaced {
         format!(
-            "{} written, {} unchanged files",
-            published.written, published.reused
+            "{} written, {}",
+            published.written,
+            count(published.reused, "unchanged file", "unchanged files")
         )
     } else {
         "no file changed".to_string()
     };
     crate::tell!(
-        "built {} pages ({files}), {} datasets, {values} derived values, {} errata into {} in {:.2}s",
-        build.pages.len(),
-        build.model.data.datasets.len(),
-        build.errata.len(),
+        "built {} ({files}), {}, {}, {} into {} in {:.2}s",
+        count(build.pages.len(), "page", "pages"),
+        count(build.model.data.datasets.len(), "dataset", "datasets"),
+        count(values, "derived value", "derived values"),
+        count(build.errata.len(), "erratum", "errata"),
         project.out_dir.display(),
         started.elapsed().as_secs_f64()
     );
@@ -92,4 +94,9 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result
     std::io::Write::write_all(&mut tmp, bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// `1 page`, `2 pages`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
