@@ -224,11 +224,16 @@ fn style<'a>(unit_symbol: &'a str, currency: Option<&'a str>) -> Style<'a> {
     Style::Spaced(unit)
 }
 
+/// Units written as English words, shown in the plural for any number but one.
+const WORD_UNITS: &[&str] = &["year", "week", "day", "tonne"];
+
 /// Attaches a unit to an already formatted number (or range of numbers).
 fn attach(number: &str, style: &Style<'_>) -> String {
     match style {
         Style::Bare => number.to_string(),
         Style::Suffix(s) => format!("{number}{s}"),
+        // A unit that is a word takes the plural unless the number is one: `1 year`, `4.5 years`.
+        Style::Spaced(s) if WORD_UNITS.contains(s) && number != "1" => format!("{number} {s}s"),
         Style::Spaced(s) => format!("{number} {s}"),
         Style::Currency { sign: "$", rest } => match number.strip_prefix('-') {
             Some(abs) => format!("-${abs}{rest}"),

@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// Names of the base dimensions, in the order of [`Dim`]'s exponents.
-const BASE_NAMES: [&str; 7] = ["s", "J", "B", "tok", "param", "EUR", "USD"];
+const BASE_NAMES: [&str; 9] = ["s", "J", "B", "tok", "param", "EUR", "USD", "m", "g"];
 
 const TIME: usize = 0;
 const ENERGY: usize = 1;
@@ -15,6 +15,8 @@ const TOKENS: usize = 3;
 const PARAMS: usize = 4;
 const EUR: usize = 5;
 const USD: usize = 6;
+const LENGTH: usize = 7;
+const MASS: usize = 8;
 
 /// The largest power (in absolute value) a unit may carry, per atom and per base dimension.
 const MAX_POWER: i32 = 16;
@@ -24,16 +26,17 @@ const MAX_DEPTH: usize = 16;
 /// The list of unit families, appended to the help of an unknown unit.
 const FAMILIES: &str = "known units: time s, min, h, day, week, year; energy J, Wh, W (kWh, MW, \
      mW); data B, bit (kB, MB, GB, TB, KiB, MiB, GiB); tokens tok, Tok, t (ktok, MTok, Btok); \
-     model weights param (Mparam, Bparam); money EUR, USD; plain %, x";
+     model weights param (Mparam, Bparam); money EUR, USD; length m (km, cm, mm; m^2 for an \
+     area); volume L, mL; mass g, kg, tonne; plain %, x";
 
 /// A dimension: the exponents of the base dimensions time `s`, energy `J`, data `B`, tokens
 /// `tok`, model weights `param`, `EUR` and `USD`, in that order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Dim(pub [i8; 7]);
+pub struct Dim(pub [i8; 9]);
 
 impl Dim {
     /// The dimension of a plain number.
-    pub const NONE: Dim = Dim([0; 7]);
+    pub const NONE: Dim = Dim([0; 9]);
 
     /// The dimension of a product (exponents saturate at the `i8` range).
     pub fn times(self, o: Dim) -> Dim {
@@ -122,7 +125,7 @@ impl Unit {
     /// text or `1` is a plain number.
     pub fn parse(text: &str) -> Result<Unit, UnitError> {
         let factors = parse_factors(text)?;
-        let mut sums = [0i32; 7];
+        let mut sums = [0i32; 9];
         let mut factor = 1.0f64;
         for f in &factors {
             for (sum, e) in sums.iter_mut().zip(f.dim.0) {
@@ -356,6 +359,9 @@ const PREFIXED: &[(&[&str], Prefixes)] = &[
         &[("k", 1e3), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("B", 1e9)],
     ),
     (&["param"], &[("M", 1e6), ("G", 1e9), ("B", 1e9)]),
+    (&["m"], &[("k", 1e3), ("c", 1e-2), ("m", 1e-3)]),
+    (&["g"], &[("k", 1e3), ("m", 1e-3)]),
+    (&["L"], &[("m", 1e-3)]),
 ];
 
 /// Looks up an atom: exact names first, then prefix + atom.
@@ -379,6 +385,10 @@ fn lookup(name: &str) -> Option<(Dim, f64)> {
         "USD" | "$" => Some((dim1(USD), 1.0)),
         "%" => Some((Dim::NONE, 0.01)),
         "x" => Some((Dim::NONE, 1.0)),
+        "m" => Some((dim1(LENGTH), 1.0)),
+        "L" => Some((dim1(LENGTH).powi(3), 1e-3)),
+        "g" => Some((dim1(MASS), 1.0)),
+        "tonne" => Some((dim1(MASS), 1e6)),
         _ => None,
     };
     if exact.is_some() {
@@ -438,6 +448,24 @@ const ALIASES: &[(&str, &str)] = &[
     ("joule", "J"),
     ("joules", "J"),
     ("percent", "%"),
+    ("meter", "m"),
+    ("meters", "m"),
+    ("metre", "m"),
+    ("metres", "m"),
+    ("gram", "g"),
+    ("grams", "g"),
+    ("kilogram", "kg"),
+    ("kilograms", "kg"),
+    ("kilo", "kg"),
+    ("kilos", "kg"),
+    ("liter", "L"),
+    ("liters", "L"),
+    ("litre", "L"),
+    ("litres", "L"),
+    ("l", "L"),
+    ("tonnes", "tonne"),
+    ("ton", "tonne"),
+    ("tons", "tonne"),
 ];
 
 /// Units offered as suggestions for a misspelt atom.
@@ -1020,9 +1048,9 @@ mod tests {
         assert!(w.per(w).is_none());
         assert!(!w.is_none());
         // Saturates instead of overflowing.
-        assert_eq!(Dim([100; 7]).times(Dim([100; 7])), Dim([127; 7]));
-        assert_eq!(Dim([100; 7]).powi(i32::MIN), Dim([-128; 7]));
-        assert_eq!(Dim([-100; 7]).per(Dim([100; 7])), Dim([-128; 7]));
+        assert_eq!(Dim([100; 9]).times(Dim([100; 9])), Dim([127; 9]));
+        assert_eq!(Dim([100; 9]).powi(i32::MIN), Dim([-128; 9]));
+        assert_eq!(Dim([-100; 9]).per(Dim([100; 9])), Dim([-128; 9]));
     }
 
     #[test]
