@@ -78,6 +78,54 @@ pub fn compare(project: &Project, build: &Build, sources: &SourceMap) -> Diagnos
     diags
 }
 
+/// The most changes listed one by one under the ripple since the last commit.
+const MAX_LISTED: usize = 30;
+
+/// How the derived values changed since the last commit, when the wiki is a git repository
+/// that tracks `values.lock`: a summary line, then up to 30 changes as `name: old -> new`.
+/// `None` when git is absent, the file is not committed, or nothing changed. After a `build`
+/// the lock file on disk is current, so this is what a reviewer of the next commit sees.
+pub fn since_commit(project: &Project, build: &Build) -> Option<Vec<String>> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&project.root)
+        .args(["show", &format!("HEAD:./{LOCK_FILE}")])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let committed = String::from_utf8(out.stdout).ok()?;
+    let summary = ripple(&committed, &build.lock);
+    if summary.is_empty() {
+        return None;
+    }
+    let old = entries(&committed);
+    let new = entries(&build.lock);
+    let mut lines = vec![summary];
+    let mut changes: Vec<String> = Vec::new();
+    for (name, (value, _)) in &old {
+        match new.get(name) {
+            Some((v, _)) if v == value => {}
+            Some((v, _)) => changes.push(format!("{name}: {value} -> {v}")),
+            None => changes.push(format!("{name}: {value} -> (no longer computed)")),
+        }
+    }
+    for (name, (value, _)) in &new {
+        if !old.contains_key(name) {
+            changes.push(format!("{name}: (new) {value}"));
+        }
+    }
+    let more = changes.len().saturating_sub(MAX_LISTED);
+    lines.extend(changes.into_iter().take(MAX_LISTED));
+    if more > 0 {
+        lines.push(format!("... and {more} more"));
+    }
+    Some(lines)
+}
+
 /// A one-line summary of how the derived values changed between two lock files, grouped by the
 /// dataset they belong to: `3 derived values changed (gpus 2, figures 1)`. Empty when none
 /// changed.

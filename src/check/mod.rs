@@ -31,6 +31,10 @@ pub struct Report {
     pub claims: usize,
     pub internal_links: usize,
     pub external_links: usize,
+    /// How the derived values changed since the last commit of `values.lock` (git only): a
+    /// summary line, then one line per change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_commit: Option<Vec<String>>,
     pub seconds: f64,
 }
 
@@ -59,6 +63,7 @@ pub fn run(project: &Project, sources: &SourceMap, external: bool) -> Result<Rep
     report.derived_values = build.model.derived_values().len();
     report.claims = build.pages.iter().map(|p| p.claims.len()).sum();
     diags.extend(lock::compare(project, &build, sources));
+    report.since_commit = lock::since_commit(project, &build);
     if project.config.lint.drift {
         diags.extend(lint::drift(&build, project.config.lint.min_digits, sources));
     }

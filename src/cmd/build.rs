@@ -55,17 +55,17 @@ pub fn run(locate: &Locate) -> Outcome {
         format!(
             "{} written, {}",
             published.written,
-            count(published.reused, "unchanged file", "unchanged files")
+            super::count(published.reused, "unchanged file", "unchanged files")
         )
     } else {
         "no file changed".to_string()
     };
     crate::tell!(
         "built {} ({files}), {}, {}, {} into {} in {:.2}s",
-        count(build.pages.len(), "page", "pages"),
-        count(build.model.data.datasets.len(), "dataset", "datasets"),
-        count(values, "derived value", "derived values"),
-        count(build.errata.len(), "erratum", "errata"),
+        super::count(build.pages.len(), "page", "pages"),
+        super::count(build.model.data.datasets.len(), "dataset", "datasets"),
+        super::count(values, "derived value", "derived values"),
+        super::count(build.errata.len(), "erratum", "errata"),
         project.out_dir.display(),
         started.elapsed().as_secs_f64()
     );
@@ -94,9 +94,4 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result
     std::io::Write::write_all(&mut tmp, bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
-}
-
-/// `1 page`, `2 pages`.
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -24,14 +24,24 @@ pub fn run(locate: &Locate, external: bool, format: Format) -> Outcome {
         Format::Human => {
             let diags = crate::diag::Diagnostics(report.findings.clone());
             crate::term::out(&diags.render());
+            if let Some(lines) = &report.since_commit {
+                let (summary, changes) = lines.split_first().expect("a summary line");
+                crate::say!("values.lock since the last commit: {summary}");
+                for change in changes {
+                    crate::say!("  {change}");
+                }
+            }
             crate::say!(
-                "checked {} pages, {} derived values, {} claims, {} internal links{} in {:.2}s: {}",
-                report.pages,
-                report.derived_values,
-                report.claims,
-                report.internal_links,
+                "checked {}, {}, {}, {}{} in {:.2}s: {}",
+                super::count(report.pages, "page", "pages"),
+                super::count(report.derived_values, "derived value", "derived values"),
+                super::count(report.claims, "claim", "claims"),
+                super::count(report.internal_links, "internal link", "internal links"),
                 if external {
-                    format!(", {} external links", report.external_links)
+                    format!(
+                        ", {}",
+                        super::count(report.external_links, "external link", "external links")
+                    )
                 } else {
                     String::new()
                 },

@@ -28,3 +28,8 @@ fn discover(
         Err(e) => Err(Outcome::Failure(e.0)),
     }
 }
+
+/// `1 page`, `2 pages`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

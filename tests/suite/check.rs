@@ -279,3 +279,57 @@ fn external_links_are_checked_against_a_loopback_server_with_a_cache() {
     let run = wiki.run(&["check", "--external"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+/// After `build` rewrote values.lock, `check` still shows the reviewer what the data edit changed:
+/// the ripple against the committed file.
+#[test]
+fn check_shows_the_ripple_since_the_last_commit_of_values_lock() {
+    let wiki = built();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&wiki.root)
+            .args([
+                "-c",
+                "user.name=Editor",
+                "-c",
+                "user.email=editor@example.org",
+            ])
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "wiki"]);
+    let unchanged = wiki.run(&["check"]);
+    assert_eq!(unchanged.code, 0, "{}", unchanged.stdout);
+    assert!(
+        !unchanged.stdout.contains("since the last commit"),
+        "{}",
+        unchanged.stdout
+    );
+    wiki.edit("data/params.yaml", "value: 0.15", "value: 0.30");
+    wiki.build();
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "values.lock since the last commit: 4 derived values changed (figures 1, gpus 3)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "  gpus/rtx-4090/eur_per_mtok: 0.1344401042 EUR/MTok -> 0.2688802083 EUR/MTok"
+        ),
+        "{}",
+        run.stdout
+    );
+}
