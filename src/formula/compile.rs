@@ -441,6 +441,33 @@ impl Compiler<'_> {
                 (li, lt) = (ir, ty);
             }
         }
+        // A reference compared with a key in quotes (`vendor == "nv"`) compares rows: the key is
+        // looked up once, here, and a key that names no row is an error at the formula.
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            for flip in [false, true] {
+                let (row_side, key_side) = if flip { (&rt, &li) } else { (&lt, &ri) };
+                let (Ty::Row(ds), Ir::Const(V::Text(key))) = (row_side, key_side) else {
+                    continue;
+                };
+                let d = &self.data.datasets[*ds];
+                let Some(row) = d.row(key) else {
+                    return Err(CompileError::new(
+                        format!("`{key}` is not a row of dataset `{}`", d.name),
+                        span,
+                    )
+                    .label("unknown row")
+                    .help(d.row_hint(key)));
+                };
+                let ds = *ds;
+                let konst = Ir::Const(V::Row(row as u32));
+                if flip {
+                    (li, lt) = (konst, Ty::Row(ds));
+                } else {
+                    (ri, rt) = (konst, Ty::Row(ds));
+                }
+                break;
+            }
+        }
         let data = self.data;
         let mismatch = |what: &str| {
             CompileError::new(
@@ -477,11 +504,22 @@ impl Compiler<'_> {
                 let ok = match (&lt, &rt) {
                     (Ty::Num(a, _), Ty::Num(b, _)) => a == b,
                     (Ty::Text, Ty::Text) | (Ty::Date, Ty::Date) => true,
-                    (Ty::Bool, Ty::Bool) | (Ty::Row(_), Ty::Row(_)) => matches!(op, BinOp::Eq | BinOp::Ne),
+                    (Ty::Row(a), Ty::Row(b)) => a == b && matches!(op, BinOp::Eq | BinOp::Ne),
+                    (Ty::Bool, Ty::Bool) => matches!(op, BinOp::Eq | BinOp::Ne),
                     _ => false,
                 };
                 if !ok {
-                    return Err(mismatch("compare").label("not comparable"));
+                    let mut e = mismatch("compare").label("not comparable");
+                    // A reference against text that is not a key in quotes: compare the keys.
+                    if let (Ty::Row(ds), Ty::Text) | (Ty::Text, Ty::Row(ds)) = (&lt, &rt) {
+                        let d = &data.datasets[*ds];
+                        e = e.help(format!(
+                            "a reference is a row of `{}`: compare its key, `{}`, with the text",
+                            d.name,
+                            d.columns[d.key].field.name
+                        ));
+                    }
+                    return Err(e);
                 }
                 Ty::Bool
             }
