@@ -253,36 +253,30 @@ impl<'a> Rows<'a> {
             return None;
         }
         loop {
-            let record = match next_record(self.bytes, &mut self.i, self.delim) {
-                Ok(Some(r)) => r,
-                Ok(None) => {
-                    self.done = true;
-                    return None;
+            let problem = match next_record(self.bytes, &mut self.i, self.delim) {
+                Ok(Some(record)) if record.fields.len() == 1 && record.fields[0].text.is_empty() => {
+                    continue; // a blank line
                 }
-                Err(CsvError::Unclosed(at)) => {
-                    diags.push(
-                        Diagnostic::error("this quote is never closed")
-                            .at(sources, sources.pos(self.file, at, 1))
-                            .label("the field that starts here runs to the end of the file")
-                            .help("add the closing `\"` at the end of the field; a quote inside a quoted field is written twice: \"the \"\"FE\"\" card\""),
-                    );
-                    self.done = true;
-                    return None;
-                }
-                Err(CsvError::AfterQuote(at)) => {
-                    diags.push(
-                        Diagnostic::error("text follows the closing quote of this field")
-                            .at(sources, sources.pos(self.file, at, 1))
-                            .help(format!("after a quoted field comes the separator ({}) or the end of the line; a quote inside a quoted field is written twice: \"the \"\"FE\"\" card\"", delim_name(self.delim))),
-                    );
-                    self.done = true;
-                    return None;
-                }
+                Ok(Some(record)) => return Some(record),
+                Ok(None) => None,
+                Err(CsvError::Unclosed(at)) => Some(
+                    Diagnostic::error("this quote is never closed")
+                        .at(sources, sources.pos(self.file, at, 1))
+                        .label("the field that starts here runs to the end of the file")
+                        .help("add the closing `\"` at the end of the field; a quote inside a quoted field is written twice: \"the \"\"FE\"\" card\""),
+                ),
+                Err(CsvError::AfterQuote(at)) => Some(
+                    Diagnostic::error("text follows the closing quote of this field")
+                        .at(sources, sources.pos(self.file, at, 1))
+                        .help(format!("after a quoted field comes the separator ({}) or the end of the line; a quote inside a quoted field is written twice: \"the \"\"FE\"\" card\"", delim_name(self.delim))),
+                ),
             };
-            if record.fields.len() == 1 && record.fields[0].text.is_empty() {
-                continue; // a blank line
+            // The end of the file, or a quoting error after which it cannot be split reliably.
+            if let Some(d) = problem {
+                diags.push(d);
             }
-            return Some(record);
+            self.done = true;
+            return None;
         }
     }
 
