@@ -173,7 +173,7 @@ impl Object for RowObj {
             ));
         }
         match name {
-            "key" => Some(Value::from(d.row_keys[self.row].clone())),
+            "key" => Some(Value::from(d.row_keys[self.row].to_string())),
             "label" => Some(Value::from(escape_markdown(&d.row_label(self.row)))),
             _ => None,
         }
@@ -256,11 +256,11 @@ impl Object for CellObj {
             )),
             "present" => Some(Value::from(!matches!(value, Cell::Missing))),
             "low" | "high" => {
-                let Cell::Range { lo, hi, .. } = value else {
+                let Cell::Range(r) = value else {
                     return Some(Value::from_object((**self).clone()));
                 };
                 let unit = self.unit.as_ref().unwrap_or(&field.unit);
-                let n = if name == "low" { *lo } else { *hi };
+                let n = if name == "low" { r.lo } else { r.hi };
                 self.scope.record(self.at);
                 let dec = self
                     .decimals

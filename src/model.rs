@@ -103,8 +103,8 @@ impl Model {
                     .unwrap_or_else(|| format::default_decimals(v));
                 format::format_quantity(v, &unit.symbol, currency, dec)
             }
-            Value::Range { lo, hi, .. } => {
-                let (l, h) = (lo / unit.factor, hi / unit.factor);
+            Value::Range(r) => {
+                let (l, h) = (r.lo / unit.factor, r.hi / unit.factor);
                 let dec = decimals.or(field.precision).unwrap_or_else(|| {
                     format::default_decimals(h).max(format::default_decimals(l))
                 });
@@ -141,8 +141,8 @@ impl Model {
                     .unwrap_or_else(|| format::default_decimals(v));
                 format::format_number(v, dec)
             }
-            Value::Range { lo, hi, .. } => {
-                let (l, h) = (lo / unit.factor, hi / unit.factor);
+            Value::Range(r) => {
+                let (l, h) = (r.lo / unit.factor, r.hi / unit.factor);
                 let dec = decimals
                     .or(field.precision)
                     .unwrap_or_else(|| format::default_decimals(h));

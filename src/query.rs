@@ -22,7 +22,8 @@ pub enum Key {
 impl Key {
     fn of_value(v: &Value) -> Option<Key> {
         match v {
-            Value::Num(n) | Value::Range { rep: n, .. } => Some(Key::Num((n + 0.0).to_bits())),
+            Value::Num(n) => Some(Key::Num((n + 0.0).to_bits())),
+            Value::Range(r) => Some(Key::Num((r.rep + 0.0).to_bits())),
             Value::Text(t) | Value::Date(t) => Some(Key::Text(t.clone())),
             Value::Bool(b) => Some(Key::Bool(*b)),
             Value::Ref(r) => Some(Key::Num(u64::from(*r))),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{ColType, Field, RangeEnd, Value};
+use super::{ColType, Field, Range, RangeEnd, Value};
 use crate::diag::Diagnostic;
 use crate::source::{Pos, SourceMap};
 
@@ -75,11 +75,11 @@ pub(crate) fn parse_cell(
                     RangeEnd::Mid => (lo + hi) / 2.0,
                     RangeEnd::High => hi,
                 };
-                return Ok(Value::Range {
+                return Ok(Value::Range(Box::new(Range {
                     lo: lo * f,
                     hi: hi * f,
                     rep: rep * f,
-                });
+                })));
             }
             if let Some(p) = t.trim().strip_suffix('%') {
                 return percent(p, field).map_err(|(m, h)| err(m).help(h));

@@ -28,12 +28,8 @@ pub use cells::parse_number_text;
 pub enum Value {
     Missing,
     Num(f64),
-    /// A range as written ("4-5"); formulas use `rep`, the end the column's schema names.
-    Range {
-        lo: f64,
-        hi: f64,
-        rep: f64,
-    },
+    /// A range as written ("4-5"); boxed, since few cells are ranges and every cell is a `Value`.
+    Range(Box<Range>),
     Text(Arc<str>),
     Bool(bool),
     Date(Arc<str>),
@@ -41,12 +37,20 @@ pub enum Value {
     Ref(u32),
 }
 
+/// The ends of a range, and the number formulas use: the end the column's schema names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub lo: f64,
+    pub hi: f64,
+    pub rep: f64,
+}
+
 impl Value {
     /// The number formulas compute with, if this is a number or a range.
     pub fn number(&self) -> Option<f64> {
         match self {
             Value::Num(n) => Some(*n),
-            Value::Range { rep, .. } => Some(*rep),
+            Value::Range(r) => Some(r.rep),
             _ => None,
         }
     }
@@ -149,8 +153,6 @@ impl Field {
 pub struct Column {
     pub field: Field,
     pub cells: Vec<Value>,
-    /// Where each input cell was written (empty for derived columns).
-    pub cell_pos: Vec<Pos>,
 }
 
 /// Where a dataset or value comes from.
@@ -178,10 +180,11 @@ pub struct Dataset {
     pub label: Option<usize>,
     pub columns: Vec<Column>,
     pub col_by_name: HashMap<String, usize>,
-    pub row_keys: Vec<String>,
-    pub row_by_key: HashMap<String, usize>,
-    /// Where each row starts.
-    pub row_pos: Vec<Pos>,
+    /// Each row's key, shared with the key column's cells.
+    pub row_keys: Vec<Arc<str>>,
+    pub row_by_key: RowIndex,
+    /// The line where each row starts, in the file that holds the rows.
+    pub row_line: Vec<u32>,
     /// Each row's `_source` and `_note`, up to the last row that has one (see [`Dataset::source_of`]).
     pub row_source: Vec<Option<String>>,
     pub row_note: Vec<Option<String>>,
@@ -207,7 +210,7 @@ impl Dataset {
 
     /// The row with this key.
     pub fn row(&self, key: &str) -> Option<usize> {
-        self.row_by_key.get(key).copied()
+        self.row_by_key.get(&self.row_keys, key).map(|r| r as usize)
     }
 
     /// The number of rows.
@@ -231,7 +234,7 @@ impl Dataset {
 
     /// A "did you mean" hint for an unknown row key.
     pub fn row_hint(&self, key: &str) -> String {
-        did_you_mean(key, "row", self.row_keys.iter().map(String::as_str))
+        did_you_mean(key, "row", self.row_keys.iter().map(|k| &**k))
     }
 
     /// The text that names a row to readers: its label column, or its key.
@@ -241,7 +244,51 @@ impl Dataset {
                 return t.to_string();
             }
         }
-        self.row_keys[row].clone()
+        self.row_keys[row].to_string()
+    }
+}
+
+/// Row keys to row numbers. The table holds row numbers only, hashed by the key each points to,
+/// so that a key is stored once, in [`Dataset::row_keys`] (a 500,000-row dataset would otherwise
+/// spend more on its index than on its cells).
+#[derive(Debug, Clone, Default)]
+pub struct RowIndex {
+    table: hashbrown::HashTable<u32>,
+    hasher: std::hash::RandomState,
+}
+
+impl RowIndex {
+    /// Room for this many more keys.
+    pub fn reserve(&mut self, keys: &[Arc<str>], additional: usize) {
+        use std::hash::BuildHasher;
+        let hasher = &self.hasher;
+        self.table
+            .reserve(additional, |&r| hasher.hash_one(&*keys[r as usize]));
+    }
+
+    /// The row whose key is `key`.
+    pub fn get(&self, keys: &[Arc<str>], key: &str) -> Option<u32> {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(key);
+        self.table
+            .find(hash, |&r| &*keys[r as usize] == key)
+            .copied()
+    }
+
+    /// Indexes `row` under its key, `keys[row]` (the first row with a key keeps it).
+    pub fn insert(&mut self, keys: &[Arc<str>], row: u32) {
+        use std::hash::BuildHasher;
+        let key = &*keys[row as usize];
+        let hasher = &self.hasher;
+        let hash = hasher.hash_one(key);
+        if self
+            .table
+            .find(hash, |&r| &*keys[r as usize] == key)
+            .is_none()
+        {
+            self.table
+                .insert_unique(hash, row, |&r| hasher.hash_one(&*keys[r as usize]));
+        }
     }
 }
 

@@ -247,7 +247,6 @@ fn load_dataset(
             columns.push(Column {
                 field,
                 cells: Vec::new(),
-                cell_pos: Vec::new(),
             });
         }
     }
@@ -324,8 +323,8 @@ fn load_dataset(
         columns,
         col_by_name,
         row_keys: Vec::new(),
-        row_by_key: HashMap::new(),
-        row_pos: Vec::new(),
+        row_by_key: Default::default(),
+        row_line: Vec::new(),
         row_source: Vec::new(),
         row_note: Vec::new(),
         pos: columns_node.pos,
@@ -635,22 +634,17 @@ fn fill_rows(
 ) -> Vec<RefCell> {
     for c in &mut dataset.columns {
         c.cells.reserve_exact(capacity);
-        if !c.field.is_derived() {
-            c.cell_pos.reserve_exact(capacity);
-        }
     }
     dataset.row_keys.reserve_exact(capacity);
-    dataset.row_by_key.reserve(capacity);
-    dataset.row_pos.reserve_exact(capacity);
+    dataset.row_by_key.reserve(&dataset.row_keys, capacity);
+    dataset.row_line.reserve_exact(capacity);
     let mut refs = Vec::new();
     for (ri, row) in rows.enumerate() {
         for c in &mut dataset.columns {
             c.cells.push(Value::Missing);
-            if !c.field.is_derived() {
-                c.cell_pos.push(Pos::default());
-            }
         }
-        dataset.row_pos.push(row.pos);
+        dataset.row_line.push(row.pos.line);
+        let mut key_pos = row.pos;
         let mut seen: Vec<&str> = Vec::new();
         for (col, col_pos, input) in &row.cells {
             let col: &str = col;
@@ -697,7 +691,9 @@ fn fill_rows(
                 );
                 continue;
             }
-            column.cell_pos[ri] = input.pos();
+            if ci == dataset.key {
+                key_pos = input.pos();
+            }
             match parse_cell(input, &column.field, sources) {
                 Ok(Value::Text(key)) if matches!(column.field.ty, ColType::Ref(_)) => {
                     refs.push(RefCell {
@@ -714,24 +710,25 @@ fn fill_rows(
         let key_value = &dataset.columns[dataset.key].cells[ri];
         match key_value {
             Value::Text(k) => {
-                let k = k.to_string();
-                if let Some(&prev) = dataset.row_by_key.get(&k) {
+                let k = k.clone();
+                if let Some(prev) = dataset.row_by_key.get(&dataset.row_keys, &k) {
                     diags.push(
                         Diagnostic::error(format!(
                             "two rows of `{}` have the key `{k}`",
                             dataset.name
                         ))
-                        .at(sources, dataset.columns[dataset.key].cell_pos[ri])
+                        .at(sources, key_pos)
                         .note(format!(
                             "the first is at line {}",
-                            dataset.row_pos[prev].line
+                            dataset.row_line[prev as usize]
                         ))
                         .help("row keys must be unique: rename one"),
                     );
+                    dataset.row_keys.push(k);
                 } else {
-                    dataset.row_by_key.insert(k.clone(), ri);
+                    dataset.row_keys.push(k);
+                    dataset.row_by_key.insert(&dataset.row_keys, ri as u32);
                 }
-                dataset.row_keys.push(k);
             }
             _ => {
                 let key = &dataset.columns[dataset.key].field.name;
@@ -743,7 +740,9 @@ fn fill_rows(
                     .at(sources, row.pos)
                     .help(format!("give every row a unique `{key}`")),
                 );
-                dataset.row_keys.push(format!("#{}", ri + 1));
+                dataset
+                    .row_keys
+                    .push(std::sync::Arc::from(format!("#{}", ri + 1)));
             }
         }
     }

@@ -71,7 +71,7 @@ fn cell_to_v(value: &Value) -> Option<V> {
     Some(match value {
         Value::Missing => return None,
         Value::Num(n) => V::Num(*n),
-        Value::Range { rep, .. } => V::Num(*rep),
+        Value::Range(r) => V::Num(r.rep),
         Value::Text(t) => V::Text(t.clone()),
         Value::Bool(b) => V::Bool(*b),
         Value::Date(d) => V::Date(d.clone()),
@@ -146,7 +146,7 @@ fn describe_ref(ir: &Ir, ctx: Ctx) -> String {
             format!(
                 "`{}` of row `{}`",
                 d.columns[*c].field.name,
-                d.row_keys.get(ctx.row).map_or("", String::as_str)
+                d.row_keys.get(ctx.row).map_or("", |k| &**k)
             )
         }
         Ir::Global(g, _) => format!("`{}`", ctx.data.globals[*g].field.name),
