@@ -56,7 +56,8 @@ pub struct Layouts {
     pub files: BTreeMap<String, FileId>,
 }
 
-/// Reads every `.html` file under `templates/` (not `templates/assets/`) into an environment.
+/// Reads every `.html` file under `templates/` (not `templates/assets/`) into an environment,
+/// then the built-in layouts the wiki does not override.
 pub fn load_layouts(
     dir: &std::path::Path,
     root: &std::path::Path,
@@ -64,9 +65,9 @@ pub fn load_layouts(
 ) -> Result<Layouts, Diagnostics> {
     let mut env = environment(true);
     let mut diags = Diagnostics::default();
-    let mut names = Vec::new();
     let files = crate::fsutil::walk(dir, root, &["html"])?;
-    let mut by_name: BTreeMap<String, FileId> = BTreeMap::new();
+    // The wiki's own layouts, then the built-in ones it does not override.
+    let mut texts: BTreeMap<String, (std::path::PathBuf, std::sync::Arc<str>)> = BTreeMap::new();
     for (abs, rel) in files {
         let name = abs
             .strip_prefix(dir)
@@ -76,22 +77,29 @@ pub fn load_layouts(
         if name.starts_with("assets/") {
             continue;
         }
-        let text = match crate::fsutil::read_text(&abs, &rel) {
-            Ok(t) => t,
-            Err(d) => {
-                diags.extend(d);
-                continue;
+        match crate::fsutil::read_text(&abs, &rel) {
+            Ok(text) => {
+                texts.insert(name, (rel, text));
             }
-        };
+            Err(d) => diags.extend(d),
+        }
+    }
+    for (name, text) in crate::theme::LAYOUTS {
+        texts
+            .entry(name.to_string())
+            .or_insert_with(|| (crate::theme::layout_path(name), std::sync::Arc::from(*text)));
+    }
+    let mut by_name: BTreeMap<String, FileId> = BTreeMap::new();
+    for (name, (rel, text)) in texts {
         let file = sources.add(&rel, text.clone());
         by_name.insert(name.clone(), file);
-        if let Err(e) = env.add_template_owned(name.clone(), text.to_string()) {
+        if let Err(e) = env.add_template_owned(name, text.to_string()) {
             diags.push(template_error(&e, file, &text, sources));
         }
-        names.push(name);
     }
     // Templates may only include or extend other templates of templates/ (by name, never by
     // path): the loader is not set, so nothing outside the loaded set can be reached.
+    let names = by_name.keys().cloned().collect();
     diags.into_result(Layouts {
         env,
         names,

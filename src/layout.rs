@@ -7,7 +7,6 @@ use crate::content::Article;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::jinja::Layouts;
 use crate::markdown::Heading;
-use crate::project::Project;
 use crate::source::SourceMap;
 
 /// What a layout knows about the site.
@@ -96,30 +95,15 @@ fn merge(base: minijinja::Value, key: &str, value: minijinja::Value) -> minijinj
     minijinja::Value::from(map)
 }
 
-/// Every layout an article names must exist, and so must the built-in ones.
+/// Every layout an article names must exist (the built-in theme provides the ones the build
+/// itself uses: `article.html`, `index.html`, `data.html`, `base.html`).
 pub fn check_layouts(
     articles: &[Article],
     layouts: &crate::jinja::Layouts,
-    project: &Project,
     sources: &SourceMap,
 ) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::default();
     let has = |n: &str| layouts.names.iter().any(|x| x == n);
-    for required in ["article.html", "index.html", "data.html"] {
-        if !has(required) {
-            diags.push(
-                Diagnostic::error(format!("the layout templates/{required} is missing"))
-                    .in_file(
-                        &project
-                            .templates_dir
-                            .strip_prefix(&project.root)
-                            .unwrap_or(&project.templates_dir)
-                            .join(required),
-                    )
-                    .help("copy the default theme's templates/ folder into the wiki"),
-            );
-        }
-    }
     for a in articles {
         if let Some(t) = &a.front.template {
             if !crate::fsutil::is_contained(t) {

@@ -38,5 +38,6 @@ pub mod site;
 pub mod source;
 pub mod table;
 pub mod term;
+pub mod theme;
 pub mod units;
 pub mod yaml;

@@ -44,7 +44,7 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
     let articles = crate::content::load_articles(project, sources)?;
     clock.lap("content");
     let layouts = crate::jinja::load_layouts(&project.templates_dir, &project.root, sources)?;
-    crate::layout::check_layouts(&articles, &layouts, project, sources)?;
+    crate::layout::check_layouts(&articles, &layouts, sources)?;
 
     let env = crate::expand::article_environment();
     let expanded: Vec<Result<Expanded, Diagnostics>> = articles

@@ -31,10 +31,10 @@ pub fn plain_value(model: &Model, dataset: &Dataset, col: usize, value: &Value) 
     match value {
         Value::Missing => String::new(),
         Value::Num(n) => format_plain(n / field.unit.factor),
-        Value::Range { lo, hi, .. } => format!(
+        Value::Range(r) => format!(
             "{}-{}",
-            format_plain(lo / field.unit.factor),
-            format_plain(hi / field.unit.factor)
+            format_plain(r.lo / field.unit.factor),
+            format_plain(r.hi / field.unit.factor)
         ),
         Value::Text(t) | Value::Date(t) => t.to_string(),
         Value::Bool(b) => b.to_string(),
@@ -42,7 +42,7 @@ pub fn plain_value(model: &Model, dataset: &Dataset, col: usize, value: &Value) 
             crate::data::ColType::Ref(target) => model
                 .data
                 .dataset(target)
-                .map_or_else(String::new, |d| d.row_keys[*r as usize].clone()),
+                .map_or_else(String::new, |d| d.row_keys[*r as usize].to_string()),
             _ => r.to_string(),
         },
     }
@@ -57,28 +57,46 @@ pub fn dataset_csv(model: &Model, d: &Dataset) -> Vec<u8> {
     let _ = w.flush();
     let mut out = w.into_inner().unwrap_or_default();
     // Rows are formatted in parallel chunks, then joined in order.
-    let chunks: Vec<Vec<u8>> = (0..d.len())
-        .collect::<Vec<_>>()
-        .par_chunks(4096)
-        .map(|rows| {
-            let mut w = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(Vec::new());
-            for &row in rows {
-                let _ = w.write_record(
-                    d.columns
-                        .iter()
-                        .enumerate()
-                        .map(|(ci, c)| plain_value(model, d, ci, &c.cells[row])),
-                );
-            }
-            w.into_inner().unwrap_or_default()
-        })
-        .collect();
-    for c in chunks {
-        out.extend_from_slice(&c);
-    }
+    write_rows_parallel(&mut out, d.len(), |rows| {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        for row in rows {
+            let _ = w.write_record(
+                d.columns
+                    .iter()
+                    .enumerate()
+                    .map(|(ci, c)| plain_value(model, d, ci, &c.cells[row])),
+            );
+        }
+        w.into_inner().unwrap_or_default()
+    });
     out
+}
+
+/// Appends the text of rows `0..len` to `out`, formatted by `f` in parallel chunks and joined in
+/// order. A bounded window of chunks is formatted at a time, so the text of a large dataset is
+/// held once (in `out`), not twice.
+fn write_rows_parallel<F>(out: &mut Vec<u8>, len: usize, f: F)
+where
+    F: Fn(std::ops::Range<usize>) -> Vec<u8> + Sync,
+{
+    const CHUNK: usize = 4096;
+    let window = CHUNK * 4 * rayon::current_num_threads().max(1);
+    let mut start = 0;
+    while start < len {
+        let end = (start + window).min(len);
+        let chunks: Vec<Vec<u8>> = (start..end)
+            .step_by(CHUNK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|from| f(from..(from + CHUNK).min(end)))
+            .collect();
+        for c in chunks {
+            out.extend_from_slice(&c);
+        }
+        start = end;
+    }
 }
 
 /// A dataset with its schema, sources and derived columns as JSON.
@@ -114,7 +132,7 @@ pub fn dataset_json(model: &Model, d: &Dataset) -> Vec<u8> {
     // exactly as the pretty printer would, without a JSON object in memory per row.
     let slot = serde_json::to_string(ROWS_SLOT).unwrap_or_default();
     let (before, after) = head.split_once(&slot).unwrap_or((&head, ""));
-    let mut out = Vec::with_capacity(head.len() + d.len() * 16 * d.columns.len());
+    let mut out = Vec::new();
     out.extend_from_slice(before.as_bytes());
     if d.is_empty() {
         out.extend_from_slice(b"[]");
@@ -128,33 +146,26 @@ pub fn dataset_json(model: &Model, d: &Dataset) -> Vec<u8> {
             .map(|(ci, c)| (ci, serde_json::to_string(&c.field.name).unwrap_or_default()))
             .collect();
         by_name.sort_by(|a, b| d.columns[a.0].field.name.cmp(&d.columns[b.0].field.name));
-        let chunks: Vec<Vec<u8>> = (0..d.len())
-            .collect::<Vec<_>>()
-            .par_chunks(4096)
-            .map(|rows| {
-                let mut w = Vec::with_capacity(rows.len() * 16 * by_name.len());
-                for &row in rows {
-                    if row > 0 {
+        write_rows_parallel(&mut out, d.len(), |rows| {
+            let mut w = Vec::with_capacity(rows.len() * 16 * by_name.len());
+            for row in rows {
+                if row > 0 {
+                    w.extend_from_slice(b",\n");
+                }
+                w.extend_from_slice(b"    {\n");
+                for (i, (ci, key)) in by_name.iter().enumerate() {
+                    if i > 0 {
                         w.extend_from_slice(b",\n");
                     }
-                    w.extend_from_slice(b"    {\n");
-                    for (i, (ci, key)) in by_name.iter().enumerate() {
-                        if i > 0 {
-                            w.extend_from_slice(b",\n");
-                        }
-                        w.extend_from_slice(b"      ");
-                        w.extend_from_slice(key.as_bytes());
-                        w.extend_from_slice(b": ");
-                        write_cell_json(&mut w, model, d, *ci, row);
-                    }
-                    w.extend_from_slice(b"\n    }");
+                    w.extend_from_slice(b"      ");
+                    w.extend_from_slice(key.as_bytes());
+                    w.extend_from_slice(b": ");
+                    write_cell_json(&mut w, model, d, *ci, row);
                 }
-                w
-            })
-            .collect();
-        for c in chunks {
-            out.extend_from_slice(&c);
-        }
+                w.extend_from_slice(b"\n    }");
+            }
+            w
+        });
         out.extend_from_slice(b"\n  ]");
     }
     out.extend_from_slice(after.as_bytes());
@@ -172,8 +183,8 @@ fn write_cell_json(w: &mut Vec<u8>, model: &Model, d: &Dataset, ci: usize, row: 
     let v = match &c.cells[row] {
         Value::Missing => serde_json::Value::Null,
         Value::Num(n) => json_number(n / f),
-        Value::Range { lo, hi, rep } => {
-            let obj = json!({"low": json_number(lo / f), "high": json_number(hi / f), "used": json_number(rep / f)});
+        Value::Range(r) => {
+            let obj = json!({"low": json_number(r.lo / f), "high": json_number(r.hi / f), "used": json_number(r.rep / f)});
             let text = serde_json::to_string_pretty(&obj).unwrap_or_default();
             w.extend_from_slice(text.replace('\n', "\n      ").as_bytes());
             return;
@@ -441,6 +452,10 @@ fn data_catalog(
 }
 
 fn copy_assets(project: &Project, out: &mut SiteOutput, diags: &mut Diagnostics) {
+    // The built-in theme's assets, unless the wiki has its own of the same name (read below).
+    for (name, bytes) in crate::theme::ASSETS {
+        out.files.insert(format!("assets/{name}"), bytes.to_vec());
+    }
     let dir = project.templates_dir.join("assets");
     let files = match crate::fsutil::walk(
         &dir,

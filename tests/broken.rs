@@ -1,9 +1,8 @@
 //! The corpus of broken wikis (tests/fixtures/broken/<case>/) and of unusual but valid ones
 //! (tests/fixtures/unusual/<case>/).
 //!
-//! Each broken case is copied into a fresh temporary folder (with the theme of
-//! tests/fixtures/_theme/templates/ when it has no templates/ of its own) and built with the
-//! release binary. The build must fail with the expected exit code, without panicking, without
+//! Each broken case is copied into a fresh temporary folder (built with the built-in theme
+//! unless it has templates/ of its own) and built with the release binary. The build must fail with the expected exit code, without panicking, without
 //! creating any output, naming `file:line:col` for every error, and its report (with the
 //! temporary path replaced by `<root>`) must match the snapshot in tests/snapshots/.
 //!
@@ -35,7 +34,6 @@ const WHOLE_FILE: &[&str] = &[
     "csv-huge-line",
     "csv-without-schema",
     "data-file-empty",
-    "layout-article-missing",
 ];
 
 /// Cases with several errors: every one must be reported, at these positions.
@@ -148,12 +146,6 @@ fn prepare(case: &str, src: &Path) -> Wiki {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     copy_dir(src, root);
-    if root.join("content").is_dir() && !root.join("templates").exists() {
-        copy_dir(
-            &fixtures().join("_theme/templates"),
-            &root.join("templates"),
-        );
-    }
     let mut outside = Vec::new();
     match case {
         // Lines of many megabytes are too big to commit: they are written into the copy.
