@@ -16,6 +16,17 @@ pub struct Cli {
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a new wiki in DIR: settings, an article, a dataset with a derived column, a
+    /// parameter. Never overwrites a file
+    Init {
+        /// The folder of the new wiki (created if missing) [default: the current folder]
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Copy the built-in theme's layouts and style sheet into DIR/templates/ to edit them
+        /// (only the theme, into a wiki that already exists)
+        #[arg(long)]
+        theme: bool,
+    },
     /// Compute every value, render every page and publish the wiki to site/ (atomically)
     Build {
         #[command(flatten)]

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
+        Command::Init { dir, theme } => cmd::init::run(dir.as_deref(), theme),
         Command::Build { common, out } => {
             with_threads(&common, || cmd::build::run(&locate(&common, out)))
         }

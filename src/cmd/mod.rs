@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod check;
+pub mod init;
 
 /// How a command ended.
 #[derive(Debug, PartialEq, Eq)]

@@ -47,6 +47,29 @@ impl Wiki {
         Wiki { _dir: dir, root }
     }
 
+    /// An empty folder, for `init`.
+    pub fn empty() -> Wiki {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("wiki");
+        Wiki { _dir: dir, root }
+    }
+
+    /// Runs `driftless <args>` in the wiki's folder (for commands without `--root`).
+    pub fn run_in(&self, args: &[&str]) -> Run {
+        std::fs::create_dir_all(&self.root).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_driftless"))
+            .args(args)
+            .current_dir(&self.root)
+            .output()
+            .expect("run driftless");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr)
+                .replace(&self.root.display().to_string(), "<root>"),
+        }
+    }
+
     fn copy_of(src: &Path) -> Wiki {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().join("wiki");

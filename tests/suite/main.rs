@@ -7,5 +7,6 @@ mod build;
 mod check;
 mod cli;
 mod escaping;
+mod init;
 mod publish;
 mod shipped;
