@@ -35,6 +35,22 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Build in memory and serve the wiki on this machine; rebuild on every save and reload
+    /// the open pages. Never writes site/ or values.lock
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// The port to listen on (0: any free port)
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// The address to listen on; anything but loopback makes the wiki reachable from
+        /// other machines
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the wiki in the default browser
+        #[arg(long)]
+        open: bool,
+    },
     /// Rebuild without publishing and check links, anchors, the values lock, claims and
     /// hand-typed figures
     Check {

@@ -34,6 +34,7 @@ pub mod pipeline;
 pub mod project;
 pub mod publish;
 pub mod query;
+pub mod serve;
 pub mod site;
 pub mod source;
 pub mod table;

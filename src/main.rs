@@ -21,6 +21,24 @@ fn main() -> ExitCode {
         Command::Build { common, out } => {
             with_threads(&common, || cmd::build::run(&locate(&common, out)))
         }
+        Command::Serve {
+            common,
+            port,
+            bind,
+            open,
+        } => {
+            // The server runs for as long as the editor works: the rebuilds use the global
+            // pool, sized like the others.
+            if let Some(asked) = common.threads {
+                let _ = rayon::ThreadPoolBuilder::new()
+                    .num_threads(bounded_threads(asked))
+                    .build_global();
+            }
+            driftless::serve::run(
+                &locate(&common, None),
+                &driftless::serve::Options { bind, port, open },
+            )
+        }
         Command::Check {
             common,
             external,

@@ -16,7 +16,7 @@ pub enum Outcome {
 }
 
 /// Finds the wiki; a problem in its configuration is printed and ends the command.
-fn discover(
+pub(crate) fn discover(
     locate: &crate::project::Locate,
     sources: &crate::source::SourceMap,
 ) -> Result<crate::project::Project, Outcome> {
@@ -31,6 +31,6 @@ fn discover(
 }
 
 /// `1 page`, `2 pages`.
-fn count(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

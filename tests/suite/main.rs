@@ -9,4 +9,5 @@ mod cli;
 mod escaping;
 mod init;
 mod publish;
+mod serve;
 mod shipped;
