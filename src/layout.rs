@@ -36,6 +36,8 @@ pub struct PageInfo {
     pub content: String,
     pub toc: Vec<Heading>,
     pub updated_from: Vec<String>,
+    /// A draft shown by `serve`.
+    pub draft: bool,
 }
 
 /// What every page of a site shares, converted to template values once per build (a site of

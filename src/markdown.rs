@@ -58,6 +58,10 @@ impl Rendered {
 /// How links to articles resolve: source path (relative to `content/`) to slug.
 pub struct LinkResolver<'a> {
     pub slugs_by_path: &'a HashMap<String, String>,
+    /// Articles left out as drafts (paths below `content/`): linking to one is an error.
+    pub drafts: &'a [String],
+    /// Static files of `content/` (paths below it, which are also their site paths).
+    pub static_files: &'a std::collections::HashSet<String>,
     /// The current article's folder, relative to `content/` ("" at the top).
     pub dir: &'a str,
     pub slug: &'a str,
@@ -125,7 +129,25 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
                     image.href = "#".to_string();
                     CowStr::from("#")
                 } else {
-                    dest_url
+                    let (path, fragment) = match dest_url.split_once('#') {
+                        Some((p, f)) => (p, Some(f)),
+                        None => (&*dest_url, None),
+                    };
+                    let is_relative =
+                        !path.is_empty() && !path.contains("://") && !path.starts_with("//");
+                    match is_relative
+                        .then(|| {
+                            static_file_href(below_content(path, links).as_deref(), fragment, links)
+                        })
+                        .flatten()
+                    {
+                        Some(href) => {
+                            image.dest = href.clone();
+                            image.href = href.clone();
+                            CowStr::from(href)
+                        }
+                        None => dest_url,
+                    }
                 };
                 out_links.push(image);
                 out_events.push(Event::Start(Tag::Image {
@@ -458,17 +480,23 @@ fn rewrite_link(dest: &str, offset: usize, r: &LinkResolver) -> (String, Link) {
         link.target = Some(r.slug.to_string());
         return (dest.to_string(), link);
     }
+    let joined = below_content(path, r);
     if !path.ends_with(".md") {
+        if let Some(href) = static_file_href(joined.as_deref(), fragment.as_deref(), r) {
+            link.dest = href.clone();
+            link.href = href.clone();
+            return (href, link);
+        }
         return (dest.to_string(), link);
     }
-    let joined = normalize(&if path.starts_with('/') {
-        path.trim_start_matches('/').to_string()
-    } else if r.dir.is_empty() {
-        path.to_string()
-    } else {
-        format!("{}/{}", r.dir, path)
-    });
-    match joined.and_then(|p| r.slugs_by_path.get(&crate::fsutil::nfc(&p)).cloned()) {
+    let joined = joined.map(|p| crate::fsutil::nfc(&p));
+    if joined.as_ref().is_some_and(|p| r.drafts.contains(p)) {
+        link.problem = Some(format!(
+            "`{path}` is a draft (`draft: true`), which `build` does not publish: remove the link, or publish the article by removing `draft: true`"
+        ));
+        return (dest.to_string(), link);
+    }
+    match joined.and_then(|p| r.slugs_by_path.get(&p).cloned()) {
         Some(slug) => {
             let href =
                 relative_url(r.slug, &slug) + &fragment.map_or(String::new(), |f| format!("#{f}"));
@@ -480,6 +508,34 @@ fn rewrite_link(dest: &str, offset: usize, r: &LinkResolver) -> (String, Link) {
             (dest.to_string(), link)
         }
     }
+}
+
+/// The address of a static file of `content/` from the page: a file next to the article
+/// (`![panel](panel.png)`) is published at its path below content/, which the page may not
+/// share (`content/solar.md` is published at `solar/`). `joined` is the link's path below
+/// content/, as written.
+fn static_file_href(
+    joined: Option<&str>,
+    fragment: Option<&str>,
+    r: &LinkResolver,
+) -> Option<String> {
+    let joined = joined?;
+    let decoded =
+        crate::fsutil::nfc(&percent_encoding::percent_decode_str(joined).decode_utf8_lossy());
+    r.static_files.contains(&decoded).then(|| {
+        root_prefix(r.slug) + joined + &fragment.map_or(String::new(), |f| format!("#{f}"))
+    })
+}
+
+/// The path below content/ of a relative link written in the article at `r.dir`.
+fn below_content(path: &str, r: &LinkResolver) -> Option<String> {
+    normalize(&if path.starts_with('/') {
+        path.trim_start_matches('/').to_string()
+    } else if r.dir.is_empty() {
+        path.to_string()
+    } else {
+        format!("{}/{}", r.dir, path)
+    })
 }
 
 /// Resolves `.` and `..` in a path below `content/`; `None` if it leaves it.

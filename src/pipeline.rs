@@ -41,7 +41,20 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
         &model,
         project.config.errata.tolerance_percent,
     ));
-    let articles = crate::content::load_articles(project, sources)?;
+    let mut articles = crate::content::load_articles(project, sources)?;
+    // Drafts are left out of a published build; links to them are errors that say so.
+    let mut drafts: Vec<String> = Vec::new();
+    if !project.drafts {
+        articles.retain(|a| {
+            if a.front.draft {
+                drafts.push(source_path(a));
+            }
+            !a.front.draft
+        });
+    }
+    let statics = crate::content::static_files(project)?;
+    let static_paths: std::collections::HashSet<String> =
+        statics.iter().map(|s| s.site_path.clone()).collect();
     clock.lap("content");
     let layouts = crate::jinja::load_layouts(&project.templates_dir, &project.root, sources)?;
     crate::layout::check_layouts(&articles, &layouts, sources)?;
@@ -66,15 +79,7 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
 
     let slugs_by_path: HashMap<String, String> = articles
         .iter()
-        .map(|a| {
-            let p = a
-                .path
-                .strip_prefix("content")
-                .unwrap_or(&a.path)
-                .to_string_lossy()
-                .replace('\\', "/");
-            (crate::fsutil::nfc(&p), a.slug.clone())
-        })
+        .map(|a| (source_path(a), a.slug.clone()))
         .collect();
     let raw_html = project.config.markdown.raw_html;
     let pages: Vec<PageRecord> = articles
@@ -90,6 +95,8 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
                 .unwrap_or_default();
             let resolver = LinkResolver {
                 slugs_by_path: &slugs_by_path,
+                drafts: &drafts,
+                static_files: &static_paths,
                 dir: &dir,
                 slug: &a.slug,
                 raw_html,
@@ -105,7 +112,8 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
         })
         .collect();
     clock.lap("markdown");
-    let output = crate::site::assemble(project, &model, &articles, &pages, &layouts, sources)?;
+    let mut output = crate::site::assemble(project, &model, &articles, &pages, &layouts, sources)?;
+    crate::site::add_static_files(&mut output, &statics)?;
     clock.lap("layouts");
     crate::check::internal::check(&articles, &pages, &output, sources)?;
     clock.lap("links");
@@ -119,6 +127,17 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
         errata,
         warnings: Diagnostics::default(),
     })
+}
+
+/// An article's file below `content/`, as links name it (`gpus/rtx.md`).
+fn source_path(a: &Article) -> String {
+    let p = a
+        .path
+        .strip_prefix("content")
+        .unwrap_or(&a.path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    crate::fsutil::nfc(&p)
 }
 
 /// Prints how long each stage took when `DRIFTLESS_TIMINGS` is set: a profile of a build

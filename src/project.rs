@@ -29,6 +29,8 @@ pub struct Project {
     /// Where `build` publishes the site.
     pub out_dir: PathBuf,
     pub config: SiteConfig,
+    /// Whether articles with `draft: true` are built (`serve`) or left out (`build`, `check`).
+    pub drafts: bool,
 }
 
 /// Settings from `driftless.yaml`. Every key is optional; unknown keys are errors.
@@ -194,6 +196,7 @@ pub fn discover(
         out_dir,
         root,
         config,
+        drafts: false,
     }))
 }
 

@@ -315,6 +315,7 @@ pub fn assemble(
                 content: p.rendered.html.clone(),
                 toc: p.rendered.headings.clone(),
                 updated_from: datasets,
+                draft: a.front.draft,
             };
             let template = a.front.template.clone().unwrap_or_else(|| {
                 if a.is_home() {
@@ -352,6 +353,7 @@ pub fn assemble(
             content: String::new(),
             toc: Vec::new(),
             updated_from: Vec::new(),
+            draft: false,
         };
         match crate::layout::render_page(layouts, "index.html", &shared, &info, None) {
             Ok(html) => {
@@ -446,9 +448,41 @@ fn data_catalog(
             })
         })
         .collect();
-    let info = PageInfo { title: "Data".into(), description: Some("Every dataset, parameter and figure of this wiki, with its source, and each dataset as CSV and JSON.".into()), url: "data/".into(), kind: "data", content: String::new(), toc: Vec::new(), updated_from: Vec::new() };
+    let info = PageInfo { title: "Data".into(), description: Some("Every dataset, parameter and figure of this wiki, with its source, and each dataset as CSV and JSON.".into()), url: "data/".into(), kind: "data", content: String::new(), toc: Vec::new(), updated_from: Vec::new(), draft: false };
     let extra = minijinja::context! { datasets => minijinja::Value::from(minijinja::value::Serde(&datasets)), params => minijinja::Value::from(minijinja::value::Serde(&params)) };
     crate::layout::render_page(layouts, "data.html", shared, &info, Some(extra))
+}
+
+/// Publishes the static files of `content/` at their paths; one that would replace a page or
+/// a file the build writes (the data catalog's exports, the theme's assets) is an error.
+pub fn add_static_files(
+    out: &mut SiteOutput,
+    files: &[crate::content::StaticFile],
+) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    for f in files {
+        if out.files.contains_key(&f.site_path) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{} would be published at `{}`, where the site already has a file",
+                    f.rel.display(),
+                    f.site_path
+                ))
+                .in_file(&f.rel)
+                .help("rename the file or move it into another folder"),
+            );
+            continue;
+        }
+        match std::fs::read(&f.abs) {
+            Ok(bytes) => {
+                out.files.insert(f.site_path.clone(), bytes);
+            }
+            Err(e) => diags.push(
+                Diagnostic::error(format!("cannot read {}: {e}", f.rel.display())).in_file(&f.rel),
+            ),
+        }
+    }
+    diags.into_result(())
 }
 
 fn copy_assets(project: &Project, out: &mut SiteOutput, diags: &mut Diagnostics) {

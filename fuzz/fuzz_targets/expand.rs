@@ -75,6 +75,8 @@ fuzz_target!(|body: &str| {
             for raw_html in [false, true] {
                 let resolver = LinkResolver {
                     slugs_by_path: &fx.slugs_by_path,
+                    drafts: &[],
+                    static_files: &Default::default(),
                     dir: &dir,
                     slug: &article.slug,
                     raw_html,

@@ -28,6 +28,8 @@ fuzz_target!(|markdown: &str| {
     for raw_html in [false, true] {
         let resolver = LinkResolver {
             slugs_by_path: &SLUGS,
+            drafts: &[],
+            static_files: &Default::default(),
             dir: "guide",
             slug: "guide/fuzz",
             raw_html,

@@ -203,7 +203,7 @@ fn help(
     let path = link.dest.split('#').next().unwrap_or_default();
     if link.image {
         return d.help(
-            "add the image to the wiki's assets (templates/assets/, published at assets/) and link to it by its path from this page",
+            "put the image next to the article in content/ (it is published with it), or in templates/assets/ (published at assets/), and link to it by its path",
         );
     }
     if path.ends_with(".md") && link.target.is_none() {

@@ -21,6 +21,9 @@ pub struct FrontMatter {
     /// The layout in templates/ (default `article.html`).
     #[serde(default)]
     pub template: Option<String>,
+    /// A draft: shown by `serve` (marked as one), left out of `build` and `check`.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 /// Splits an article into front matter and body; the body keeps the file's line numbers.

@@ -96,6 +96,43 @@ impl Article {
     }
 }
 
+/// The kinds of files next to articles that are published as they are (images, documents,
+/// media, data a reader downloads).
+pub const STATIC_EXTENSIONS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "pdf", "txt", "csv", "json", "mp3",
+    "mp4", "webm", "zip",
+];
+
+/// A file of `content/` that is not an article, published at the same path below the site.
+#[derive(Debug, Clone)]
+pub struct StaticFile {
+    /// The path below `content/` and below the site (`solar/panel.png`), NFC.
+    pub site_path: String,
+    pub abs: PathBuf,
+    /// Relative to the wiki root, for messages.
+    pub rel: PathBuf,
+}
+
+/// Every static file of `content/` (those in `_`-prefixed folders and hidden ones excepted, as
+/// for articles).
+pub fn static_files(project: &Project) -> Result<Vec<StaticFile>, Diagnostics> {
+    let files = crate::fsutil::walk(&project.content_dir, &project.root, STATIC_EXTENSIONS)?;
+    Ok(files
+        .into_iter()
+        .filter_map(|(abs, rel)| {
+            let below = rel.strip_prefix("content").unwrap_or(&rel).to_path_buf();
+            let skipped = below
+                .components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('_'));
+            (!skipped).then(|| StaticFile {
+                site_path: crate::fsutil::nfc(&below.to_string_lossy().replace('\\', "/")),
+                abs,
+                rel,
+            })
+        })
+        .collect())
+}
+
 /// Reads every article.
 pub fn load_articles(project: &Project, sources: &SourceMap) -> Result<Vec<Article>, Diagnostics> {
     let files = crate::fsutil::walk(&project.content_dir, &project.root, &["md"])?;

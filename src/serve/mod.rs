@@ -178,11 +178,13 @@ pub fn run(locate: &Locate, options: &Options) -> Outcome {
 /// Builds the wiki in memory: the site's files, or the report of what is wrong.
 fn build(locate: &Locate) -> Result<BTreeMap<String, Vec<u8>>, String> {
     let sources = SourceMap::default();
-    let project = match crate::project::discover(locate, &sources) {
+    let mut project = match crate::project::discover(locate, &sources) {
         Ok(Ok(p)) => p,
         Ok(Err(d)) => return Err(d.render()),
         Err(e) => return Err(format!("error: {}\n", e.0)),
     };
+    // Drafts are shown while editing, marked as such.
+    project.drafts = true;
     match crate::pipeline::run(&project, &sources) {
         Ok(b) => Ok(b.output.files),
         Err(mut d) => {

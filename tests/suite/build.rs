@@ -233,3 +233,96 @@ fn table_filters_select_the_matching_rows() {
         "{fast}"
     );
 }
+
+#[test]
+fn drafts_are_left_out_of_build_and_a_link_to_one_fails_at_its_line() {
+    let wiki = Wiki::empty();
+    assert_eq!(wiki.run_in(&["init"]).code, 0);
+    wiki.write(
+        "content/plans.md",
+        "---\ntitle: Plans\ndraft: true\n---\nA battery, one day.\n",
+    );
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("built 2 pages"), "{}", run.stderr);
+    assert!(!wiki.path("site/plans").exists());
+    assert!(!wiki.read("site/index.html").contains("Plans"));
+
+    // A published page that links to the draft: an error where the link is written.
+    wiki.edit(
+        "content/index.md",
+        "or browse",
+        "see the [plans](plans.md), or browse",
+    );
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`plans.md` is a draft (`draft: true`)")
+            && run.stderr.contains("content/index.md:5:"),
+        "{}",
+        run.stderr
+    );
+    let check = wiki.run_in(&["check"]);
+    assert_eq!(check.code, 1);
+    assert!(check.stdout.contains("is a draft"), "{}", check.stdout);
+
+    // Published once `draft: true` goes.
+    wiki.edit("content/plans.md", "draft: true\n", "");
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(wiki
+        .read("site/plans/index.html")
+        .contains("A battery, one day."));
+    assert!(!wiki.read("site/plans/index.html").contains("draft-note"));
+}
+
+#[test]
+fn files_next_to_articles_are_published_with_them_and_links_to_them_are_checked() {
+    let wiki = Wiki::empty();
+    assert_eq!(wiki.run_in(&["init"]).code, 0);
+    let png = b"\x89PNG\r\n\x1a\n fake image bytes";
+    std::fs::create_dir_all(wiki.path("content/solar")).unwrap();
+    std::fs::write(wiki.path("content/solar/panel.png"), png).unwrap();
+    std::fs::write(wiki.path("content/specs.pdf"), b"%PDF-1.4 fake").unwrap();
+    wiki.write(
+        "content/solar/index.md",
+        "---\ntitle: Solar\n---\n![A panel](panel.png) and the [specs](../specs.pdf).\n",
+    );
+    // content/payback.md is published at payback/, one folder below the file it links to.
+    wiki.edit(
+        "content/payback.md",
+        "Grid electricity",
+        "![The panel](solar/panel.png)\n\nGrid electricity",
+    );
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read(wiki.path("site/solar/panel.png")).unwrap(),
+        png
+    );
+    assert!(wiki.path("site/specs.pdf").is_file());
+    let solar = wiki.read("site/solar/index.html");
+    assert!(
+        solar.contains(r#"<img src="../solar/panel.png" alt="A panel""#),
+        "{solar}"
+    );
+    assert!(solar.contains(r#"<a href="../specs.pdf">"#), "{solar}");
+    let payback = wiki.read("site/payback/index.html");
+    assert!(
+        payback.contains(r#"<img src="../solar/panel.png""#),
+        "{payback}"
+    );
+    assert_eq!(wiki.run_in(&["check"]).code, 0);
+
+    // A missing one fails the build where it is written.
+    wiki.edit("content/solar/index.md", "panel.png", "panels.png");
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("`panels.png` is not a file of this site")
+            && run.stderr.contains("content/solar/index.md:4:"),
+        "{}",
+        run.stderr
+    );
+}

@@ -120,7 +120,19 @@ fn save(wiki: &Wiki, rel: &str, text: &str) {
 fn serve_reloads_after_a_data_edit_shows_errors_over_the_last_good_page_and_stops_cleanly() {
     let wiki = Wiki::empty();
     assert_eq!(wiki.run_in(&["init"]).code, 0);
+    wiki.write(
+        "content/plans.md",
+        "---\ntitle: Plans\ndraft: true\n---\nA battery, one day.\n",
+    );
     let server = Server::start(&wiki);
+
+    // Drafts are served, marked as such.
+    let (status, draft) = server.get("/plans/");
+    assert_eq!(status, 200);
+    assert!(
+        draft.contains("class=\"draft-note\"") && draft.contains("A battery, one day."),
+        "{draft}"
+    );
 
     let (status, page) = server.get("/payback/");
     assert_eq!(status, 200);
@@ -147,7 +159,7 @@ fn serve_reloads_after_a_data_edit_shows_errors_over_the_last_good_page_and_stop
     wait_for_reload(&mut events);
     assert!(server
         .next_rebuild()
-        .contains("data/params.yaml changed: rebuilt 3 pages"));
+        .contains("data/params.yaml changed: rebuilt 4 pages"));
     let (_, page) = server.get("/payback/");
     assert!(
         page.contains("Grid electricity costs EUR 0.40/kWh"),
