@@ -9,5 +9,6 @@ mod cli;
 mod escaping;
 mod init;
 mod publish;
+mod readme;
 mod serve;
 mod shipped;
