@@ -38,6 +38,8 @@ pub struct PageInfo {
     pub updated_from: Vec<String>,
     /// A draft shown by `serve`.
     pub draft: bool,
+    /// The pages that link to this one ("What links here").
+    pub backlinks: Vec<PageLink>,
 }
 
 /// What every page of a site shares, converted to template values once per build (a site of
@@ -101,11 +103,27 @@ fn merge(base: minijinja::Value, key: &str, value: minijinja::Value) -> minijinj
 /// itself uses: `article.html`, `index.html`, `data.html`, `base.html`).
 pub fn check_layouts(
     articles: &[Article],
+    model: &crate::model::Model,
     layouts: &crate::jinja::Layouts,
     sources: &SourceMap,
 ) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::default();
     let has = |n: &str| layouts.names.iter().any(|x| x == n);
+    for d in &model.data.datasets {
+        if let Some(p) = d.pages.as_ref().filter(|p| !has(&p.layout)) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "the layout `{}` of `pages:` does not exist",
+                    p.layout
+                ))
+                .at(sources, p.pos)
+                .help(format!(
+                    "add templates/{}, or leave `layout:` out for the built-in entity.html",
+                    p.layout
+                )),
+            );
+        }
+    }
     for a in articles {
         if let Some(t) = &a.front.template {
             if !crate::fsutil::is_contained(t) {

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 
 use crate::functions::placeholder;
 
@@ -36,6 +36,11 @@ pub struct Link {
     pub problem: Option<String>,
     /// An image (`![alt](src)`) rather than a link.
     pub image: bool,
+    /// A `[[wiki link]]` to a page that does not exist: shown as a red link, reported by
+    /// `build` as a warning and by `check` as an error.
+    pub red: bool,
+    /// The page the link reaches (its address), when it is an article or a page of the wiki.
+    pub page: Option<String>,
 }
 
 /// A rendered page body.
@@ -62,6 +67,8 @@ pub struct LinkResolver<'a> {
     pub drafts: &'a [String],
     /// Static files of `content/` (paths below it, which are also their site paths).
     pub static_files: &'a std::collections::HashSet<String>,
+    /// What `[[wiki links]]` can name.
+    pub wiki: &'a crate::wiki::WikiIndex,
     /// The current article's folder, relative to `content/` ("" at the top).
     pub dir: &'a str,
     pub slug: &'a str,
@@ -74,6 +81,7 @@ fn options() -> Options {
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_WIKILINKS
 }
 
 /// Renders expanded Markdown to HTML.
@@ -85,10 +93,37 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
     let mut out_links = Vec::new();
     let mut out_events = Vec::with_capacity(events.len());
     let mut heading_idx = 0;
+    // For every open link: whether it is a red link (closed by `</span>`, not `</a>`).
+    let mut open_links: Vec<bool> = Vec::new();
     for (event, range) in events {
         match event {
             Event::Html(h) | Event::InlineHtml(h) if !links.raw_html => {
                 out_events.push(Event::Text(h))
+            }
+            Event::Start(Tag::Link {
+                link_type: LinkType::WikiLink { .. },
+                dest_url,
+                ..
+            }) => {
+                let link = wiki_link(&dest_url, range.start, links);
+                open_links.push(link.red);
+                let html = if link.red {
+                    format!(
+                        "<span class=\"red-link\" title=\"No page is called {} yet\">",
+                        escape_html(&link.dest)
+                    )
+                } else {
+                    format!("<a href=\"{}\">", escape_html(&link.href))
+                };
+                out_links.push(link);
+                out_events.push(Event::InlineHtml(CowStr::from(html)));
+            }
+            Event::End(TagEnd::Link) => {
+                if open_links.pop() == Some(true) {
+                    out_events.push(Event::InlineHtml(CowStr::from("</span>")));
+                } else {
+                    out_events.push(Event::End(TagEnd::Link));
+                }
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -96,6 +131,7 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
                 title,
                 id,
             }) => {
+                open_links.push(false);
                 let (href, mut link) = rewrite_link(&dest_url, range.start, links);
                 link.href = href.clone();
                 out_links.push(link);
@@ -120,6 +156,8 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
                     offset: range.start,
                     problem: None,
                     image: true,
+                    red: false,
+                    page: None,
                 };
                 let safe = if is_unsafe_scheme(&dest_url) {
                     image.problem = Some(format!(
@@ -451,6 +489,53 @@ fn is_unsafe_scheme(url: &str) -> bool {
         .any(|s| lower.starts_with(s))
 }
 
+/// Resolves a `[[wiki link]]`: `[[RTX 4090]]` (a title), `[[gpus:rtx-4090]]` (a row),
+/// `[[Self-Hosting LLMs vs API#The quality problem]]` (a heading), `[[#Costs]]` (this page).
+fn wiki_link(dest: &str, offset: usize, r: &LinkResolver) -> Link {
+    let (name, heading) = match dest.split_once('#') {
+        Some((n, h)) => (n.trim(), Some(h.trim())),
+        None => (dest.trim(), None),
+    };
+    let mut link = Link {
+        dest: dest.to_string(),
+        href: String::new(),
+        target: None,
+        fragment: heading.map(slugify),
+        offset,
+        problem: None,
+        image: false,
+        red: false,
+        page: None,
+    };
+    let target = if name.is_empty() {
+        Some((r.slug.to_string(), true))
+    } else {
+        r.wiki.get(name).map(|t| (t.slug.clone(), t.article))
+    };
+    match target {
+        Some((slug, article)) => {
+            let fragment = link
+                .fragment
+                .as_ref()
+                .map_or(String::new(), |f| format!("#{f}"));
+            link.href = if slug == r.slug && !fragment.is_empty() {
+                fragment
+            } else {
+                relative_url(r.slug, &slug) + &fragment
+            };
+            link.page = Some(slug.clone());
+            if article {
+                // Checked like an article link: the heading must exist.
+                link.target = Some(slug);
+            } else {
+                link.fragment = None;
+            }
+        }
+        None => link.red = true,
+    }
+    link
+}
+
 fn rewrite_link(dest: &str, offset: usize, r: &LinkResolver) -> (String, Link) {
     let mut link = Link {
         dest: dest.to_string(),
@@ -460,6 +545,8 @@ fn rewrite_link(dest: &str, offset: usize, r: &LinkResolver) -> (String, Link) {
         offset,
         problem: None,
         image: false,
+        red: false,
+        page: None,
     };
     if is_unsafe_scheme(dest) {
         link.problem = Some(format!(
@@ -500,6 +587,7 @@ fn rewrite_link(dest: &str, offset: usize, r: &LinkResolver) -> (String, Link) {
         Some(slug) => {
             let href =
                 relative_url(r.slug, &slug) + &fragment.map_or(String::new(), |f| format!("#{f}"));
+            link.page = Some(slug.clone());
             link.target = Some(slug);
             (href, link)
         }

@@ -26,8 +26,10 @@ pub struct Build {
     pub articles: Vec<Article>,
     pub pages: Vec<PageRecord>,
     pub errata: Arc<Vec<Erratum>>,
-    /// Problems that do not fail the build.
+    /// Problems that do not fail the build (red links).
     pub warnings: Diagnostics,
+    /// How many pages were made from data (dataset and entity pages).
+    pub data_pages: usize,
 }
 
 /// Runs every stage up to and including site assembly.
@@ -56,8 +58,10 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
     let static_paths: std::collections::HashSet<String> =
         statics.iter().map(|s| s.site_path.clone()).collect();
     clock.lap("content");
+    let addresses = crate::entity::plan(&model, &articles, sources)?;
+    let wiki = crate::wiki::WikiIndex::new(&articles, &model, &addresses);
     let layouts = crate::jinja::load_layouts(&project.templates_dir, &project.root, sources)?;
-    crate::layout::check_layouts(&articles, &layouts, sources)?;
+    crate::layout::check_layouts(&articles, &model, &layouts, sources)?;
 
     let env = crate::expand::article_environment();
     let expanded: Vec<Result<Expanded, Diagnostics>> = articles
@@ -97,6 +101,7 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
                 slugs_by_path: &slugs_by_path,
                 drafts: &drafts,
                 static_files: &static_paths,
+                wiki: &wiki,
                 dir: &dir,
                 slug: &a.slug,
                 raw_html,
@@ -112,10 +117,23 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
         })
         .collect();
     clock.lap("markdown");
-    let mut output = crate::site::assemble(project, &model, &articles, &pages, &layouts, sources)?;
+    let mut backlinks = crate::wiki::Backlinks::default();
+    for (a, p) in articles.iter().zip(&pages) {
+        for page in p.rendered.links.iter().filter_map(|l| l.page.as_deref()) {
+            backlinks.add(page, &a.front.title, &a.url());
+        }
+    }
+    let inputs = crate::entity::Inputs {
+        model: &model,
+        addresses: &addresses,
+        articles: &articles,
+        pages: &pages,
+        backlinks: &backlinks,
+    };
+    let mut output = crate::site::assemble(project, &inputs, &layouts, sources)?;
     crate::site::add_static_files(&mut output, &statics)?;
     clock.lap("layouts");
-    crate::check::internal::check(&articles, &pages, &output, sources)?;
+    let warnings = crate::check::internal::check(&articles, &pages, &output, sources)?;
     clock.lap("links");
     let lock = crate::site::lock_file(&model);
     Ok(Build {
@@ -125,7 +143,8 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
         articles,
         pages,
         errata,
-        warnings: Diagnostics::default(),
+        warnings,
+        data_pages: addresses.count(),
     })
 }
 

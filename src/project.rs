@@ -88,6 +88,9 @@ pub struct LinksConfig {
     pub cache_file: String,
     /// How long a cached result is trusted.
     pub cache_hours: u64,
+    /// What `check` makes of a red link (a `[[wiki link]]` to a page that does not exist yet):
+    /// `error` (the default) or `warning`. `build` always warns.
+    pub red_links: Severity,
 }
 
 impl Default for LinksConfig {
@@ -100,8 +103,17 @@ impl Default for LinksConfig {
             host_concurrency: 2,
             cache_file: ".driftless-links.cache".to_string(),
             cache_hours: 24,
+            red_links: Severity::Error,
         }
     }
+}
+
+/// How seriously a finding is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
 }
 
 /// How the errata page compares printed figures with recomputed ones.

@@ -4,12 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::content::Article;
 use crate::data::{Dataset, Value};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::format::format_plain;
@@ -244,12 +242,11 @@ pub struct PageRecord {
 /// page, the data catalog, each dataset as CSV and JSON, and the theme's assets.
 pub fn assemble(
     project: &Project,
-    model: &Arc<Model>,
-    articles: &[Article],
-    pages: &[PageRecord],
+    inputs: &crate::entity::Inputs,
     layouts: &crate::jinja::Layouts,
     sources: &SourceMap,
 ) -> Result<SiteOutput, Diagnostics> {
+    let (model, articles, pages) = (inputs.model, inputs.articles, inputs.pages);
     let config = &project.config;
     let site = SiteInfo {
         title: config.title.clone(),
@@ -316,6 +313,7 @@ pub fn assemble(
                 toc: p.rendered.headings.clone(),
                 updated_from: datasets,
                 draft: a.front.draft,
+                backlinks: inputs.backlinks.of(&a.slug),
             };
             let template = a.front.template.clone().unwrap_or_else(|| {
                 if a.is_home() {
@@ -354,12 +352,21 @@ pub fn assemble(
             toc: Vec::new(),
             updated_from: Vec::new(),
             draft: false,
+            backlinks: Vec::new(),
         };
         match crate::layout::render_page(layouts, "index.html", &shared, &info, None) {
             Ok(html) => {
                 out.files.insert("index.html".into(), html.into_bytes());
             }
             Err(e) => diags.push(layout_error(&e, "index.html", layouts, sources)),
+        }
+    }
+    for r in crate::entity::render(inputs, layouts, &shared) {
+        match r {
+            Ok((path, bytes)) => {
+                out.files.insert(path, bytes);
+            }
+            Err((e, layout)) => diags.push(layout_error(&e, &layout, layouts, sources)),
         }
     }
     match data_catalog(model, layouts, &shared) {
@@ -432,7 +439,7 @@ fn data_catalog(
             serde_json::json!({
                 "name": d.name, "title": d.meta.title, "description": d.meta.description, "source": d.meta.source,
                 "source_url": d.meta.source_url, "as_of": d.meta.as_of, "rows": d.len(),
-                "csv_url": format!("data/{}.csv", d.name), "json_url": format!("data/{}.json", d.name), "columns": columns,
+                "page_url": format!("data/{}/", d.name), "csv_url": format!("data/{}.csv", d.name), "json_url": format!("data/{}.json", d.name), "columns": columns,
             })
         })
         .collect();
@@ -448,7 +455,7 @@ fn data_catalog(
             })
         })
         .collect();
-    let info = PageInfo { title: "Data".into(), description: Some("Every dataset, parameter and figure of this wiki, with its source, and each dataset as CSV and JSON.".into()), url: "data/".into(), kind: "data", content: String::new(), toc: Vec::new(), updated_from: Vec::new(), draft: false };
+    let info = PageInfo { title: "Data".into(), description: Some("Every dataset, parameter and figure of this wiki, with its source, and each dataset as CSV and JSON.".into()), url: "data/".into(), kind: "data", content: String::new(), toc: Vec::new(), updated_from: Vec::new(), draft: false, backlinks: Vec::new() };
     let extra = minijinja::context! { datasets => minijinja::Value::from(minijinja::value::Serde(&datasets)), params => minijinja::Value::from(minijinja::value::Serde(&params)) };
     crate::layout::render_page(layouts, "data.html", shared, &info, Some(extra))
 }

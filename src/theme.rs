@@ -8,7 +8,10 @@ pub const LAYOUTS: &[(&str, &str)] = &[
     ("article.html", include_str!("../templates/article.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("data.html", include_str!("../templates/data.html")),
+    ("dataset.html", include_str!("../templates/dataset.html")),
+    ("entity.html", include_str!("../templates/entity.html")),
     ("index.html", include_str!("../templates/index.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
 ];
 
 /// The built-in assets, published under `assets/`: name under `templates/assets/`, bytes.

@@ -77,6 +77,7 @@ fuzz_target!(|body: &str| {
                     slugs_by_path: &fx.slugs_by_path,
                     drafts: &[],
                     static_files: &Default::default(),
+                    wiki: &Default::default(),
                     dir: &dir,
                     slug: &article.slug,
                     raw_html,

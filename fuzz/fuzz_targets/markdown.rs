@@ -30,6 +30,7 @@ fuzz_target!(|markdown: &str| {
             slugs_by_path: &SLUGS,
             drafts: &[],
             static_files: &Default::default(),
+            wiki: &Default::default(),
             dir: "guide",
             slug: "guide/fuzz",
             raw_html,

@@ -14,13 +14,15 @@ use crate::site::PageRecord;
 use crate::site::SiteOutput;
 use crate::source::SourceMap;
 
-/// Checks the links and images of every page against the assembled site.
+/// Checks the links and images of every page against the assembled site. Red links (a
+/// `[[wiki link]]` to a page that does not exist) are warnings, returned when nothing else is
+/// wrong.
 pub fn check(
     articles: &[Article],
     pages: &[PageRecord],
     output: &SiteOutput,
     sources: &SourceMap,
-) -> Result<(), Diagnostics> {
+) -> Result<Diagnostics, Diagnostics> {
     let ids: HashMap<&str, BTreeSet<&str>> = pages
         .iter()
         .map(|p| (p.slug.as_str(), p.rendered.headings_all().collect()))
@@ -34,8 +36,15 @@ pub fn check(
     for d in found {
         diags.extend(d);
     }
-    diags.into_result(())
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(diags)
+    }
 }
+
+/// The message of a red link's warning (also how `check` finds them among the warnings).
+pub const RED_LINK: &str = "red link";
 
 fn check_page(
     a: &Article,
@@ -70,6 +79,17 @@ fn check_page(
         let range = written
             .get_mut(link.dest.as_str())
             .and_then(VecDeque::pop_front);
+        if link.red {
+            let d = Diagnostic::warning(format!("{RED_LINK}: no page is called `{}`", link.dest));
+            let d = match &range {
+                Some(r) => d.at(sources, a.body_pos(r.clone())).label("no such page"),
+                None => d.at(sources, a.body_pos(0..0)),
+            };
+            diags.push(d.help(
+                "name an article by its title, a row as `dataset:key` or by its title, a dataset as `data:name`; or write the page",
+            ));
+            continue;
+        }
         let Some(problem) = problem(link, a, ids, output) else {
             continue;
         };
@@ -115,10 +135,11 @@ fn problem(
         }
         return None;
     }
-    if link.target.is_some() {
+    if link.target.is_some() || link.red {
         return None;
     }
-    let path = site_path(&a.url(), &link.dest)?;
+    // As published: an article link or a file next to the article is rewritten to its address.
+    let path = site_path(&a.url(), &link.href)?;
     if published(output, &path) {
         None
     } else if link.image {

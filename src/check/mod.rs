@@ -59,6 +59,15 @@ pub fn run(project: &Project, sources: &SourceMap, external: bool) -> Result<Rep
         }
     };
     let mut diags = Diagnostics::default();
+    // Red links: errors for `check`, unless the wiki says `links: { red_links: warning }`.
+    for mut w in build.warnings.0.iter().cloned() {
+        if project.config.links.red_links == crate::project::Severity::Error
+            && w.message.starts_with(crate::check::internal::RED_LINK)
+        {
+            w.severity = crate::diag::Severity::Error;
+        }
+        diags.push(w);
+    }
     report.pages = build.pages.len();
     report.derived_values = build.model.derived_values().len();
     report.claims = build.pages.iter().map(|p| p.claims.len()).sum();

@@ -26,6 +26,9 @@ pub fn run(locate: &Locate) -> Outcome {
             return Outcome::Findings;
         }
     };
+    if !build.warnings.0.is_empty() {
+        crate::term::err(&build.warnings.render());
+    }
     let writing = Instant::now();
     let record = crate::publish::record_path(&project.cache_dir(), &project.out_dir);
     let published = match crate::publish::publish(&build.output, &project.out_dir, Some(&record)) {
@@ -62,7 +65,7 @@ pub fn run(locate: &Locate) -> Outcome {
     };
     crate::tell!(
         "built {} ({files}), {}, {}, {} into {} in {:.2}s",
-        super::count(build.pages.len(), "page", "pages"),
+        super::count(build.pages.len() + build.data_pages, "page", "pages"),
         super::count(build.model.data.datasets.len(), "dataset", "datasets"),
         super::count(values, "derived value", "derived values"),
         super::count(build.errata.len(), "erratum", "errata"),

@@ -8,6 +8,7 @@
 
 mod cells;
 mod csv;
+mod pages;
 mod schema;
 
 use std::collections::HashMap;
@@ -189,6 +190,19 @@ pub struct Dataset {
     pub row_source: Vec<Option<String>>,
     pub row_note: Vec<Option<String>>,
     /// Where the dataset is declared (its `columns:` key).
+    pub pos: Pos,
+    /// Whether its rows get pages of their own, and how.
+    pub pages: Option<Pages>,
+}
+
+/// How a dataset's rows get pages (its `pages:` setting).
+#[derive(Debug, Clone)]
+pub struct Pages {
+    /// The address pattern, with `{key}`: `gpus/{key}`.
+    pub path: String,
+    /// The column that titles each page.
+    pub title: Option<usize>,
+    pub layout: String,
     pub pos: Pos,
 }
 

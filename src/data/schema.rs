@@ -26,6 +26,7 @@ const DATASET_KEYS: &[&str] = &[
     "columns",
     "rows",
     "delimiter",
+    "pages",
 ];
 const COLUMN_KEYS: &[&str] = &[
     "type",
@@ -313,6 +314,9 @@ fn load_dataset(
             }
         }
     }
+    let pages = e
+        .get("pages")
+        .and_then(|n| super::pages::load(n, &name, label, &col_by_name, sources, diags));
     let mut dataset = Dataset {
         name: name.clone(),
         file: rel.to_path_buf(),
@@ -328,6 +332,7 @@ fn load_dataset(
         row_source: Vec::new(),
         row_note: Vec::new(),
         pos: columns_node.pos,
+        pages,
     };
     let (rows, mut local): (Vec<RowInput>, Diagnostics) = match (e.get("rows"), csv) {
         (Some(r), Some((csv_rel, _))) => {

@@ -244,7 +244,7 @@ fn drafts_are_left_out_of_build_and_a_link_to_one_fails_at_its_line() {
     );
     let run = wiki.run_in(&["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("built 2 pages"), "{}", run.stderr);
+    assert!(run.stderr.contains("built 3 pages"), "{}", run.stderr);
     assert!(!wiki.path("site/plans").exists());
     assert!(!wiki.read("site/index.html").contains("Plans"));
 

@@ -12,3 +12,4 @@ mod publish;
 mod readme;
 mod serve;
 mod shipped;
+mod wiki;

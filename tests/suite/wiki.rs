@@ -1,0 +1,180 @@
+//! The wiki between pages: entity and dataset pages made from data, `[[wiki links]]` and red
+//! links, "What links here".
+
+use crate::harness::{text_of, Wiki};
+
+/// A new wiki whose kits get pages, with wiki links in its article.
+fn wiki_with_pages() -> Wiki {
+    let wiki = Wiki::empty();
+    assert_eq!(wiki.run_in(&["init"]).code, 0);
+    wiki.edit(
+        "data/panels.yaml",
+        "label: name\n",
+        "label: name\npages: true\n",
+    );
+    wiki.edit(
+        "content/payback.md",
+        "Grid electricity",
+        "Compare [[Balcony 800 W]] with [[panels:rooftop|the big one]]; more in [[data:panels]] \
+         and on [[Home solar|the home page]].\n\nGrid electricity",
+    );
+    wiki
+}
+
+/// Text as a reader sees it: one space between words, `/` decoded.
+fn words(text: &str) -> String {
+    text.replace("&#x2f;", "/")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn rows_get_pages_with_their_values_sources_and_the_articles_that_show_them() {
+    let wiki = wiki_with_pages();
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 2 articles, 1 dataset page, 3 kit pages.
+    assert!(run.stderr.contains("built 6 pages"), "{}", run.stderr);
+    let page = words(&text_of(&wiki.main_of("panels/balcony/index.html")));
+    assert!(page.contains("Balcony 800 W"), "{page}");
+    assert!(
+        page.contains("Saved per year EUR 195/year computed: yield * electricity_price"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "Yearly yield 650 kWh/year Example figures; replace them with your own, as of 2026-12"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("Articles that show its values What a solar kit saves"),
+        "{page}"
+    );
+    assert!(
+        page.contains("What links here What a solar kit saves"),
+        "{page}"
+    );
+    // The rooftop kit is linked from the article too; the shed kit is only shown.
+    assert!(!words(&text_of(&wiki.main_of("panels/shed/index.html"))).contains("What links here"));
+
+    // The dataset's page: every row, the derived columns marked, links to the row pages.
+    let html = wiki.read("site/data/panels/index.html");
+    assert!(html.contains(r#"<tr id="row-balcony">"#), "{html}");
+    assert!(
+        html.contains(r#"<a href="..&#x2f;..&#x2f;panels&#x2f;balcony&#x2f;">balcony</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"class="derived" title="= price &#x2f; savings">Payback"#),
+        "{html}"
+    );
+    assert_eq!(wiki.run_in(&["check"]).code, 0);
+}
+
+#[test]
+fn wiki_links_reach_articles_rows_and_datasets_and_a_missing_one_is_a_red_link() {
+    let wiki = wiki_with_pages();
+    wiki.edit(
+        "content/payback.md",
+        "Grid electricity",
+        "A [[Battery storage]] page would help.\n\nGrid electricity",
+    );
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(
+        run.code, 0,
+        "a red link does not fail build: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("warning: red link: no page is called `Battery storage`")
+            && run.stderr.contains("content/payback.md:7:3"),
+        "{}",
+        run.stderr
+    );
+    let html = wiki.read("site/payback/index.html");
+    assert!(
+        html.contains(r#"<a href="../panels/balcony/">Balcony 800 W</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="../panels/rooftop/">the big one</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="../data/panels/">data:panels</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="../">the home page</a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="red-link" title="No page is called Battery storage yet">Battery storage</span>"#),
+        "{html}"
+    );
+    // check: an error, unless the wiki says red links are warnings.
+    let check = wiki.run_in(&["check"]);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(check.stdout.contains("error: red link"), "{}", check.stdout);
+    wiki.write(
+        "driftless.yaml",
+        &(wiki.read("driftless.yaml") + "links:\n  red_links: warning\n"),
+    );
+    let check = wiki.run_in(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    assert!(
+        check.stdout.contains("warning: red link"),
+        "{}",
+        check.stdout
+    );
+}
+
+#[test]
+fn a_row_page_on_an_article_address_is_an_error_naming_both() {
+    let wiki = wiki_with_pages();
+    wiki.write(
+        "content/panels/balcony.md",
+        "---\ntitle: Balcony\n---\nMine.\n",
+    );
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("the page of row `balcony` of `panels` would be published at `panels/balcony/`, which is already the address of content/panels/balcony.md")
+            && run.stderr.contains("data/panels.yaml:"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_cell_edit_changes_its_row_page_the_dataset_page_and_the_articles_that_show_it_only() {
+    let wiki = wiki_with_pages();
+    assert_eq!(wiki.run_in(&["build"]).code, 0);
+    let before = wiki.site_files();
+    wiki.edit(
+        "data/panels.csv",
+        "balcony,Balcony 800 W,450,650",
+        "balcony,Balcony 800 W,450,700",
+    );
+    assert_eq!(wiki.run_in(&["build"]).code, 0);
+    let after = wiki.site_files();
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "data/panels.csv",
+            "data/panels.json",
+            "data/panels/index.html",
+            "panels/balcony/index.html",
+            "payback/index.html",
+        ],
+        "the rooftop and shed pages, the home page and the catalog stay as they were"
+    );
+}
