@@ -68,7 +68,7 @@ pub struct LinkResolver<'a> {
     /// Static files of `content/` (paths below it, which are also their site paths).
     pub static_files: &'a std::collections::HashSet<String>,
     /// What `[[wiki links]]` can name.
-    pub wiki: &'a crate::wiki::WikiIndex,
+    pub wiki: &'a crate::wiki::WikiIndex<'a>,
     /// The current article's folder, relative to `content/` ("" at the top).
     pub dir: &'a str,
     pub slug: &'a str,
@@ -510,13 +510,19 @@ fn wiki_link(dest: &str, offset: usize, r: &LinkResolver) -> Link {
     let target = if name.is_empty() {
         Some((r.slug.to_string(), true))
     } else {
-        r.wiki.get(name).map(|t| (t.slug.clone(), t.article))
+        r.wiki.get(name).map(|t| (t.slug, t.article))
     };
     match target {
         Some((slug, article)) => {
+            // A row without a page of its own is a line of its dataset's page: `data/x#row-k`.
+            let (slug, row_anchor) = match slug.split_once('#') {
+                Some((page, anchor)) => (page.to_string(), Some(anchor.to_string())),
+                None => (slug, None),
+            };
             let fragment = link
                 .fragment
-                .as_ref()
+                .clone()
+                .or(row_anchor)
                 .map_or(String::new(), |f| format!("#{f}"));
             link.href = if slug == r.slug && !fragment.is_empty() {
                 fragment

@@ -18,20 +18,26 @@ pub struct WikiTarget {
     pub article: bool,
 }
 
-/// Names to pages: article titles, file paths and addresses; `dataset:key` for rows; row titles;
-/// `data:name` and titles for dataset pages. Names compare without case, with `_` as a space.
-/// When two pages share a name the first one added keeps it: articles, then rows by dataset
-/// name, then dataset pages.
+/// Names to pages: article titles, file paths and addresses; row titles of datasets with
+/// pages; `data:name` and titles for dataset pages; and `dataset:key` for any row, looked up in
+/// the dataset itself (a 500,000-row dataset adds nothing to the index). Names compare without
+/// case, with `_` as a space. When two pages share a name the first one added keeps it:
+/// articles, then rows by dataset name, then dataset pages.
 #[derive(Debug, Default)]
-pub struct WikiIndex {
+pub struct WikiIndex<'a> {
     targets: Vec<WikiTarget>,
     by_name: HashMap<String, usize>,
+    datasets: HashMap<String, usize>,
+    data: Option<(&'a Model, &'a Addresses)>,
 }
 
-impl WikiIndex {
+impl<'a> WikiIndex<'a> {
     /// The index of a site's articles and data pages.
-    pub fn new(articles: &[Article], model: &Model, addresses: &Addresses) -> WikiIndex {
-        let mut index = WikiIndex::default();
+    pub fn new(articles: &[Article], model: &'a Model, addresses: &'a Addresses) -> WikiIndex<'a> {
+        let mut index = WikiIndex {
+            data: Some((model, addresses)),
+            ..WikiIndex::default()
+        };
         for a in articles {
             let t = index.add(WikiTarget {
                 slug: a.slug.clone(),
@@ -55,35 +61,21 @@ impl WikiIndex {
                 .name
                 .cmp(&model.data.datasets[b].name)
         });
-        let mut titled = Vec::new();
         for &ds in &by_name {
             let d = &model.data.datasets[ds];
+            index.datasets.insert(d.name.clone(), ds);
+            if d.pages.is_none() {
+                continue;
+            }
             for row in 0..d.len() {
-                let (slug, title) = match addresses.row(ds, row) {
-                    Some(slug) => (slug.to_string(), addresses.row_title(model, ds, row)),
-                    // A row without a page of its own is a row of its dataset's page.
-                    None => (
-                        format!(
-                            "{}#row-{}",
-                            addresses.dataset(ds),
-                            crate::markdown::slugify(&d.row_keys[row])
-                        ),
-                        d.row_label(row),
-                    ),
-                };
+                let title = addresses.row_title(model, ds, row);
                 let t = index.add(WikiTarget {
-                    slug,
+                    slug: addresses.row(ds, row).unwrap_or_default().to_string(),
                     title: title.clone(),
                     article: false,
                 });
-                index.name(&format!("{}:{}", d.name, d.row_keys[row]), t);
-                if addresses.row(ds, row).is_some() {
-                    titled.push((title, t));
-                }
+                index.name(&title, t);
             }
-        }
-        for (title, t) in titled {
-            index.name(&title, t);
         }
         for &ds in &by_name {
             let d = &model.data.datasets[ds];
@@ -108,10 +100,32 @@ impl WikiIndex {
     }
 
     /// The page a wiki link names.
-    pub fn get(&self, name: &str) -> Option<&WikiTarget> {
-        self.by_name
-            .get(&normalize(name))
-            .map(|&t| &self.targets[t])
+    pub fn get(&self, name: &str) -> Option<WikiTarget> {
+        if let Some(&t) = self.by_name.get(&normalize(name)) {
+            return Some(self.targets[t].clone());
+        }
+        // `dataset:key`: a row's page, or its line on its dataset's page.
+        let (model, addresses) = self.data?;
+        let (ds_name, key) = name.split_once(':')?;
+        let &ds = self.datasets.get(ds_name.trim())?;
+        let d = &model.data.datasets[ds];
+        let row = d.row(key.trim())?;
+        Some(match addresses.row(ds, row) {
+            Some(slug) => WikiTarget {
+                slug: slug.to_string(),
+                title: addresses.row_title(model, ds, row),
+                article: false,
+            },
+            None => WikiTarget {
+                slug: format!(
+                    "{}#row-{}",
+                    addresses.dataset(ds),
+                    crate::markdown::slugify(&d.row_keys[row])
+                ),
+                title: d.row_label(row),
+                article: false,
+            },
+        })
     }
 }
 

@@ -178,3 +178,24 @@ fn a_cell_edit_changes_its_row_page_the_dataset_page_and_the_articles_that_show_
         "the rooftop and shed pages, the home page and the catalog stay as they were"
     );
 }
+
+#[test]
+fn a_wiki_link_to_a_row_without_a_page_reaches_its_line_on_the_dataset_page() {
+    let wiki = Wiki::empty();
+    assert_eq!(wiki.run_in(&["init"]).code, 0);
+    wiki.edit(
+        "content/payback.md",
+        "Grid electricity",
+        "See [[panels:shed|the shed kit]].\n\nGrid electricity",
+    );
+    assert_eq!(wiki.run_in(&["build"]).code, 0);
+    let html = wiki.read("site/payback/index.html");
+    assert!(
+        html.contains(r#"<a href="../data/panels/#row-shed">the shed kit</a>"#),
+        "{html}"
+    );
+    assert!(wiki
+        .read("site/data/panels/index.html")
+        .contains(r#"<tr id="row-shed">"#));
+    assert_eq!(wiki.run_in(&["check"]).code, 0);
+}
