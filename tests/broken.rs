@@ -39,6 +39,10 @@ const WHOLE_FILE: &[&str] = &[
 /// Cases with several errors: every one must be reported, at these positions.
 const ALL_REPORTED: &[(&str, &[&str])] = &[
     (
+        "pages-settings-mistakes",
+        &["data/gpus.yaml:4:17", "data/gpus.yaml:4:25", "data/gpus.yaml:4:45"],
+    ),
+    (
         "multiple-errors",
         &[
             "data/gpus.yaml:6:18",
