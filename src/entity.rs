@@ -350,3 +350,62 @@ fn dataset_value(inputs: &Inputs, ds: usize) -> serde_json::Value {
         "has_pages": d.pages.is_some(),
     })
 }
+
+/// Where a figure shown in prose comes from: the line of its entity page, of its dataset's
+/// page, or of the data catalog that shows it with its formula or source.
+pub struct Provenance<'a> {
+    pub model: &'a Model,
+    pub addresses: &'a Addresses,
+}
+
+impl Provenance<'_> {
+    /// The page and anchor that explain a value (below the site root), and a short account
+    /// of it for the link's title: its formula, or its source.
+    pub fn of(&self, r: ValueRef) -> (String, String) {
+        let model = self.model;
+        match r {
+            ValueRef::Global(g) => {
+                let global = &model.data.globals[g];
+                (
+                    format!("data/#param-{}", global.field.name),
+                    account(&global.field, None),
+                )
+            }
+            ValueRef::Cell { ds, row, col } => {
+                let d = &model.data.datasets[ds];
+                let field = &d.columns[col].field;
+                let place = match self.addresses.row(ds, row) {
+                    Some(slug) if col == d.key => format!("{slug}/"),
+                    Some(slug) => format!("{slug}/#value-{}", field.name),
+                    None => format!(
+                        "{}/#row-{}",
+                        self.addresses.dataset(ds),
+                        crate::markdown::slugify(&d.row_keys[row])
+                    ),
+                };
+                (place, account(field, Some(d)))
+            }
+        }
+    }
+}
+
+/// `= price / savings`, or `Source: Eurostat, as of 2026-04`.
+fn account(field: &crate::data::Field, d: Option<&Dataset>) -> String {
+    if let Some(f) = &field.formula {
+        return format!("{}: = {}", field.title, f.text.trim());
+    }
+    let source = field
+        .source
+        .as_ref()
+        .or(d.and_then(|d| d.meta.source.as_ref()));
+    let as_of = field
+        .as_of
+        .as_ref()
+        .or(d.and_then(|d| d.meta.as_of.as_ref()));
+    match (source, as_of) {
+        (Some(s), Some(a)) => format!("{}: {s}, as of {a}", field.title),
+        (Some(s), None) => format!("{}: {s}", field.title),
+        (None, Some(a)) => format!("{}: as of {a}", field.title),
+        (None, None) => field.title.clone(),
+    }
+}

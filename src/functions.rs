@@ -40,6 +40,9 @@ pub struct Recording {
     pub datasets: BTreeSet<usize>,
     /// HTML produced by functions, swapped in for placeholders after Markdown rendering.
     pub blocks: Vec<String>,
+    /// Every figure shown in the text, with its text: swapped in for [`figure_token`]s by the
+    /// Markdown stage, as a link to where the value comes from.
+    pub figures: Vec<(ValueRef, String)>,
     pub claims: Vec<ClaimResult>,
 }
 
@@ -62,12 +65,25 @@ impl PageScope {
         self.recording.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Stores a figure and returns the token that stands for it in the Markdown.
+    fn figure(&self, at: ValueRef, text: String) -> String {
+        let mut r = self.lock();
+        r.values.insert(at);
+        r.figures.push((at, text));
+        figure_token(r.figures.len() - 1)
+    }
+
     /// Stores HTML and returns the placeholder that stands for it in the Markdown.
     pub fn block(&self, html: String) -> String {
         let mut r = self.lock();
         r.blocks.push(html);
         placeholder(r.blocks.len() - 1)
     }
+}
+
+/// The text that stands for figure `i` in expanded Markdown (see [`placeholder`]).
+pub fn figure_token(i: usize) -> String {
+    format!("\u{E002}{i}\u{E003}")
 }
 
 /// The text that stands for block `i` in expanded Markdown. Private-use characters cannot come
@@ -206,8 +222,8 @@ impl CellObj {
         })
     }
 
+    /// The figure as shown, standing in the Markdown for a link to where it comes from.
     fn text(&self) -> String {
-        self.scope.record(self.at);
         let (field, value) = self.scope.model.get(self.at);
         let model = &self.scope.model;
         let s = if self.bare {
@@ -215,7 +231,7 @@ impl CellObj {
         } else {
             model.display_as(field, value, self.decimals, self.unit.as_ref())
         };
-        escape_markdown(&s)
+        self.scope.figure(self.at, s)
     }
 
     /// The number in the shown unit, for comparisons in templates.

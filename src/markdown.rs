@@ -69,6 +69,9 @@ pub struct LinkResolver<'a> {
     pub static_files: &'a std::collections::HashSet<String>,
     /// What `[[wiki links]]` can name.
     pub wiki: &'a crate::wiki::WikiIndex<'a>,
+    /// The figures the page's text shows, and where each comes from (no links without it).
+    pub figures: &'a [(crate::model::ValueRef, String)],
+    pub provenance: Option<&'a crate::entity::Provenance<'a>>,
     /// The current article's folder, relative to `content/` ("" at the top).
     pub dir: &'a str,
     pub slug: &'a str,
@@ -89,7 +92,24 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
     let mut events: Vec<(Event, std::ops::Range<usize>)> = Parser::new_ext(markdown, options())
         .into_offset_iter()
         .collect();
+    // Figures in headings and code are text: a heading is a link target with an id made of its
+    // words, and code shows what it holds.
+    let mut in_heading = false;
+    for (event, _) in &mut events {
+        match event {
+            Event::Start(Tag::Heading { .. }) => in_heading = true,
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Text(t) if in_heading && t.contains(FIGURE_OPEN) => {
+                *t = CowStr::from(plain_figures(t, links.figures));
+            }
+            Event::Code(t) if t.contains(FIGURE_OPEN) => {
+                *t = CowStr::from(plain_figures(t, links.figures));
+            }
+            _ => {}
+        }
+    }
     let headings = assign_heading_ids(&mut events);
+    let mut in_image = 0usize;
     let mut out_links = Vec::new();
     let mut out_events = Vec::with_capacity(events.len());
     let mut heading_idx = 0;
@@ -99,6 +119,15 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
         match event {
             Event::Html(h) | Event::InlineHtml(h) if !links.raw_html => {
                 out_events.push(Event::Text(h))
+            }
+            Event::Text(t) if t.contains(FIGURE_OPEN) => {
+                // Inside a link or an image's text a figure cannot be a link of its own.
+                let linkable = open_links.is_empty() && in_image == 0;
+                push_figures(&t, links, linkable, &mut out_events);
+            }
+            Event::End(TagEnd::Image) => {
+                in_image = in_image.saturating_sub(1);
+                out_events.push(Event::End(TagEnd::Image));
             }
             Event::Start(Tag::Link {
                 link_type: LinkType::WikiLink { .. },
@@ -188,6 +217,7 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
                     }
                 };
                 out_links.push(image);
+                in_image += 1;
                 out_events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url: safe,
@@ -233,7 +263,11 @@ pub fn render(markdown: &str, blocks: &[String], links: &LinkResolver) -> Render
         // itself (tables, charts) are put in: no script, event handler or script URL survives.
         html = sanitize(&html);
     }
-    let html = swap_blocks(html, blocks);
+    let mut html = swap_blocks(html, blocks);
+    // A figure that reached an attribute or a block the build made (a table caption) is text.
+    if html.contains(FIGURE_OPEN) {
+        html = plain_figures(&html, links.figures);
+    }
     let all_ids = headings.iter().map(|h| h.id.clone()).collect();
     let toc = headings
         .into_iter()
@@ -444,6 +478,74 @@ fn destination_range(body: &str, link: std::ops::Range<usize>) -> std::ops::Rang
         return link.start + 1..link.end - 1;
     }
     link
+}
+
+/// Where a figure token starts and ends (see `functions::figure_token`).
+const FIGURE_OPEN: char = '\u{E002}';
+const FIGURE_CLOSE: char = '\u{E003}';
+
+/// Splits text at figure tokens: `(text before, Some(figure))` pairs, then the rest.
+fn split_figures<'t>(
+    text: &'t str,
+    figures: &[(crate::model::ValueRef, String)],
+) -> Vec<(&'t str, Option<usize>)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(FIGURE_OPEN) {
+        let after = &rest[open + FIGURE_OPEN.len_utf8()..];
+        let Some(close) = after.find(FIGURE_CLOSE) else {
+            break;
+        };
+        match after[..close]
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i < figures.len())
+        {
+            Some(i) => {
+                out.push((&rest[..open], Some(i)));
+                rest = &after[close + FIGURE_CLOSE.len_utf8()..];
+            }
+            None => break,
+        }
+    }
+    out.push((rest, None));
+    out
+}
+
+/// Text with every figure token replaced by the figure's text.
+fn plain_figures(text: &str, figures: &[(crate::model::ValueRef, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (before, figure) in split_figures(text, figures) {
+        out.push_str(before);
+        if let Some(i) = figure {
+            out.push_str(&figures[i].1);
+        }
+    }
+    out
+}
+
+/// Text with figures: each figure a link to where it comes from (its formula, its source).
+fn push_figures<'e>(text: &str, links: &LinkResolver, linkable: bool, out: &mut Vec<Event<'e>>) {
+    for (before, figure) in split_figures(text, links.figures) {
+        if !before.is_empty() {
+            out.push(Event::Text(CowStr::from(before.to_string())));
+        }
+        let Some(i) = figure else { continue };
+        let (at, shown) = &links.figures[i];
+        match links.provenance.filter(|_| linkable) {
+            Some(p) => {
+                let (place, account) = p.of(*at);
+                out.push(Event::InlineHtml(CowStr::from(format!(
+                    "<a class=\"figure\" href=\"{}{}\" title=\"{}\">{}</a>",
+                    root_prefix(links.slug),
+                    escape_html(&place),
+                    escape_html(&account),
+                    escape_html(shown)
+                ))));
+            }
+            None => out.push(Event::Text(CowStr::from(shown.clone()))),
+        }
+    }
 }
 
 /// A heading id from its text: lowercase words joined by `-`.

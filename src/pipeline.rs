@@ -86,6 +86,10 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
         .map(|a| (source_path(a), a.slug.clone()))
         .collect();
     let raw_html = project.config.markdown.raw_html;
+    let provenance = crate::entity::Provenance {
+        model: &model,
+        addresses: &addresses,
+    };
     let pages: Vec<PageRecord> = articles
         .par_iter()
         .zip(ok.into_par_iter())
@@ -102,6 +106,8 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
                 drafts: &drafts,
                 static_files: &static_paths,
                 wiki: &wiki,
+                figures: &e.recording.figures,
+                provenance: Some(&provenance),
                 dir: &dir,
                 slug: &a.slug,
                 raw_html,

@@ -78,6 +78,8 @@ fuzz_target!(|body: &str| {
                     drafts: &[],
                     static_files: &Default::default(),
                     wiki: &Default::default(),
+                    figures: &e.recording.figures,
+                    provenance: None,
                     dir: &dir,
                     slug: &article.slug,
                     raw_html,

@@ -31,6 +31,8 @@ fuzz_target!(|markdown: &str| {
             drafts: &[],
             static_files: &Default::default(),
             wiki: &Default::default(),
+            figures: &[],
+            provenance: None,
             dir: "guide",
             slug: "guide/fuzz",
             raw_html,

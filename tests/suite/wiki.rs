@@ -199,3 +199,46 @@ fn a_wiki_link_to_a_row_without_a_page_reaches_its_line_on_the_dataset_page() {
         .contains(r#"<tr id="row-shed">"#));
     assert_eq!(wiki.run_in(&["check"]).code, 0);
 }
+
+#[test]
+fn a_figure_in_prose_links_to_where_it_comes_from() {
+    let wiki = wiki_with_pages();
+    wiki.edit(
+        "content/payback.md",
+        "Grid electricity",
+        "## Payback in {{ panels[\"shed\"].payback }}\n\n\
+         [The shed kit, {{ panels[\"shed\"].price }}](payback.md) and `{{ panels[\"shed\"].name }}`.\n\n\
+         Grid electricity",
+    );
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = wiki.read("site/payback/index.html");
+    // A derived value: its row's page, at its line, with its formula.
+    assert!(
+        html.contains(r#"<a class="figure" href="../panels/balcony/#value-savings" title="Saved per year: = yield * electricity_price">EUR 195/year</a>"#),
+        "{html}"
+    );
+    // A parameter: the data catalog's line, with its source.
+    assert!(
+        html.contains(r#"<a class="figure" href="../data/#param-electricity_price" title="Electricity price: Your latest electricity bill">EUR 0.30/kWh</a>"#),
+        "{html}"
+    );
+    // In a heading, in a link's text and in code a figure is text; the heading's id is words.
+    assert!(
+        html.contains(r#"<h2 id="payback-in-4-7-years">Payback in 4.7 years"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="../payback/">The shed kit, EUR 2,400</a>"#),
+        "{html}"
+    );
+    assert!(html.contains("<code>Shed roof 2 kW</code>"), "{html}");
+    // The anchors exist.
+    assert!(wiki
+        .read("site/panels/balcony/index.html")
+        .contains(r#"<tr id="value-savings""#));
+    assert!(wiki
+        .read("site/data/index.html")
+        .contains(r#"id="param-electricity_price""#));
+    assert_eq!(wiki.run_in(&["check"]).code, 0);
+}
