@@ -74,7 +74,12 @@ pub fn render_page(
     // `content` is HTML the build produced: mark it safe so the layout does not escape it.
     let content = minijinja::Value::from_safe_string(page.content.clone());
     page_value = merge(page_value, "content", content);
-    let root = crate::markdown::root_prefix(page.url.trim_end_matches('/'));
+    // The 404 page is served at any address: its links start from the site's own path.
+    let root = if page.kind == "not-found" {
+        page.url.clone()
+    } else {
+        crate::markdown::root_prefix(page.url.trim_end_matches('/'))
+    };
     let ctx = minijinja::context! {
         site => shared.site.clone(),
         root => root,

@@ -393,8 +393,74 @@ pub fn assemble(
         out.files.insert(csv_path, csv);
         out.files.insert(json_path, json);
     }
+    match not_found_page(&site, &shared, layouts) {
+        Ok(html) => {
+            out.files.insert("404.html".into(), html.into_bytes());
+        }
+        Err(e) => diags.push(layout_error(&e, "404.html", layouts, sources)),
+    }
     copy_assets(project, &mut out, &mut diags);
+    if let Some(base) = &site.base_url {
+        let sitemap = sitemap(base, &out);
+        out.files.insert("sitemap.xml".into(), sitemap.into_bytes());
+    }
     diags.into_result(out)
+}
+
+/// The page web servers show for an address the site does not have (`404.html`, the name
+/// GitHub Pages, Netlify and most servers look for). It may be served at any depth, so its
+/// links start from the path of `base_url` (`/` without one).
+fn not_found_page(
+    site: &SiteInfo,
+    shared: &crate::layout::Shared,
+    layouts: &crate::jinja::Layouts,
+) -> Result<String, minijinja::Error> {
+    let root = site
+        .base_url
+        .as_deref()
+        .and_then(|b| url::Url::parse(b).ok())
+        .map_or_else(
+            || "/".to_string(),
+            |u| {
+                let p = u.path().trim_end_matches('/').to_string();
+                format!("{p}/")
+            },
+        );
+    let info = PageInfo {
+        title: "Page not found".into(),
+        description: None,
+        url: root,
+        kind: "not-found",
+        content: String::new(),
+        toc: Vec::new(),
+        updated_from: Vec::new(),
+        draft: false,
+        backlinks: Vec::new(),
+    };
+    crate::layout::render_page(layouts, "404.html", shared, &info, None)
+}
+
+/// `sitemap.xml`: every page of the site at its address below `base_url`, in address order.
+fn sitemap(base: &str, out: &SiteOutput) -> String {
+    let base = base.trim_end_matches('/');
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let mut dirs: Vec<&str> = out
+        .files
+        .keys()
+        .filter_map(|p| p.strip_suffix("index.html"))
+        .collect();
+    dirs.sort_unstable();
+    for dir in dirs {
+        let loc = format!("{base}/{dir}");
+        xml.push_str(&format!(
+            "  <url><loc>{}</loc></url>\n",
+            crate::markdown::escape_html(&loc)
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    xml
 }
 
 /// A layout's error while rendering a page, in the layout file (as read by `load_layouts`).

@@ -5,6 +5,7 @@
 
 /// The built-in layouts: name under `templates/`, text.
 pub const LAYOUTS: &[(&str, &str)] = &[
+    ("404.html", include_str!("../templates/404.html")),
     ("article.html", include_str!("../templates/article.html")),
     ("base.html", include_str!("../templates/base.html")),
     ("data.html", include_str!("../templates/data.html")),

@@ -242,3 +242,49 @@ fn a_figure_in_prose_links_to_where_it_comes_from() {
         .contains(r#"id="param-electricity_price""#));
     assert_eq!(wiki.run_in(&["check"]).code, 0);
 }
+
+#[test]
+fn a_sitemap_lists_every_published_page_and_the_404_page_links_from_the_site_path() {
+    let wiki = wiki_with_pages();
+    wiki.write(
+        "content/plans.md",
+        "---\ntitle: Plans\ndraft: true\n---\nLater.\n",
+    );
+    assert_eq!(wiki.run_in(&["build"]).code, 0);
+    // No base_url: no sitemap; the 404 page links from the server's root.
+    assert!(!wiki.path("site/sitemap.xml").exists());
+    assert!(wiki
+        .read("site/404.html")
+        .contains(r#"<a href="&#x2f;data/">data catalog</a>"#));
+
+    wiki.write(
+        "driftless.yaml",
+        &(wiki.read("driftless.yaml") + "base_url: https://example.org/solar/\n"),
+    );
+    assert_eq!(wiki.run_in(&["build"]).code, 0);
+    let sitemap = wiki.read("site/sitemap.xml");
+    let locs: Vec<&str> = sitemap
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("<url><loc>")?
+                .strip_suffix("</loc></url>")
+        })
+        .collect();
+    assert_eq!(
+        locs,
+        [
+            "https://example.org/solar/",
+            "https://example.org/solar/data/",
+            "https://example.org/solar/data/panels/",
+            "https://example.org/solar/panels/balcony/",
+            "https://example.org/solar/panels/rooftop/",
+            "https://example.org/solar/panels/shed/",
+            "https://example.org/solar/payback/",
+        ],
+        "drafts stay out"
+    );
+    assert!(wiki
+        .read("site/404.html")
+        .contains(r#"<a href="&#x2f;solar&#x2f;data/">data catalog</a>"#));
+}
