@@ -279,6 +279,13 @@ fn entity_value(
             let cell = &c.cells[row];
             v["value"] = json!(model.display(&c.field, cell));
             v["missing"] = json!(matches!(cell, Value::Missing));
+            // Said once above the table when it is the dataset's.
+            let f = &c.field;
+            v["own_source"] = json!(
+                (f.source.is_some() && f.source != d.meta.source)
+                    || (f.source_url.is_some() && f.source_url != d.meta.source_url)
+                    || (f.as_of.is_some() && f.as_of != d.meta.as_of)
+            );
             // A `ref:` cell links to the row it names.
             if let (ColType::Ref(target), Value::Ref(to)) = (&c.field.ty, cell) {
                 if let Some(t) = model.data.datasets.iter().position(|x| &x.name == target) {

@@ -43,11 +43,10 @@ fn rows_get_pages_with_their_values_sources_and_the_articles_that_show_them() {
         "{page}"
     );
     assert!(
-        page.contains(
-            "Yearly yield 650 kWh/year Example figures; replace them with your own, as of 2026-12"
-        ),
+        page.contains("Source, unless a value says otherwise: Example figures; replace them with your own, as of 2026-12."),
         "{page}"
     );
+    assert!(page.contains("Yearly yield 650 kWh/year input"), "{page}");
     assert!(
         page.contains("Articles that show its values What a solar kit saves"),
         "{page}"
