@@ -6,6 +6,7 @@ mod harness;
 mod build;
 mod check;
 mod cli;
+mod errata;
 mod escaping;
 mod init;
 mod publish;
