@@ -66,6 +66,10 @@ DRIFTLESS_VERSION=${DRIFTLESS_VERSION:-"$DRIFTLESS (given)"}
 mkdir -p "$BENCH_DIR/bin"
 cp "$DRIFTLESS" "$BENCH_DIR/bin/driftless.tmp" && mv "$BENCH_DIR/bin/driftless.tmp" "$BENCH_DIR/bin/driftless"
 DRIFTLESS=$BENCH_DIR/bin/driftless
+# The floor: the same reads and writes with no work in between (bench/floor).
+(cd "$REPO/bench/floor" && cargo build --release --quiet)
+cp "$REPO/bench/floor/target/release/driftless-floor" "$BENCH_DIR/bin/driftless-floor"
+FLOOR=$BENCH_DIR/bin/driftless-floor
 echo "hugo:      $HUGO ($("$HUGO" version | cut -d' ' -f1-2))"
 echo "driftless: $DRIFTLESS (built from $DRIFTLESS_VERSION)"
 echo "hyperfine: $(hyperfine --version)"
@@ -97,6 +101,8 @@ hugo_out() { if [ -n "$OUT_BASE" ]; then echo "$OUT_BASE/$1/hugo-public"; else e
 dl_out()   { if [ -n "$OUT_BASE" ]; then echo "$OUT_BASE/$1/driftless-site"; else echo "$BENCH_DIR/$1/driftless-site"; fi; }
 hugo_cmd() { echo "$HUGO --quiet --ignoreCache --source $BENCH_DIR/$1/hugo --destination $(hugo_out "$1")"; }
 dl_cmd()   { echo "$DRIFTLESS build --root $BENCH_DIR/$1/driftless --out $(dl_out "$1")"; }
+floor_out() { if [ -n "$OUT_BASE" ]; then echo "$OUT_BASE/$1/floor-site"; else echo "$BENCH_DIR/$1/floor-site"; fi; }
+floor_cmd() { echo "$FLOOR $BENCH_DIR/$1/driftless $BENCH_DIR/$1/floor-manifest.txt $(floor_out "$1")"; }
 
 # --- check the outputs -----------------------------------------------------------------------
 for c in $CORPORA; do
@@ -106,6 +112,8 @@ for c in $CORPORA; do
   $(dl_cmd "$c") 2>/dev/null
   python3 "$REPO/bench/check.py" "$BENCH_DIR/$c" "$(hugo_out "$c")" "$(dl_out "$c")" \
     | tee "$RESULTS/check-$c.txt"
+  # What the floor program writes: every file of driftless's site, at its size.
+  (cd "$(dl_out "$c")" && find . -type f -printf '%P\t%s\n' | sort) > "$BENCH_DIR/$c/floor-manifest.txt"
 done
 
 # --- machine ---------------------------------------------------------------------------------
@@ -129,9 +137,9 @@ for c in $CORPORA; do
   for i in $(seq 0 "$RUNS"); do
     # Round 0 is the warm-up of each command and is not counted.
     hyperfine --runs 1 --style basic \
-      --prepare "rm -rf $(hugo_out "$c") $(dl_out "$c")" \
+      --prepare "rm -rf $(hugo_out "$c") $(dl_out "$c") $(floor_out "$c")" \
       --export-json "$RESULTS/$c-round-$i.json" \
-      -n hugo "$(hugo_cmd "$c")" -n driftless "$(dl_cmd "$c")" \
+      -n hugo "$(hugo_cmd "$c")" -n driftless "$(dl_cmd "$c")" -n floor "$(floor_cmd "$c")" \
       | grep -E 'Time|Benchmark' || true
   done
   for tool in hugo driftless; do

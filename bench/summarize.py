@@ -34,25 +34,29 @@ def main():
     results, runs, corpora = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     out = {}
     lines = [
-        "| corpus | Hugo (s) | driftless (s) | driftless / Hugo | paired ratio | CPU s Hugo / driftless | peak RSS Hugo / driftless | CPU use Hugo / driftless |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| corpus | Hugo (s) | driftless (s) | floor (s) | driftless / Hugo | paired ratio | driftless / floor (paired) | CPU s Hugo / driftless | peak RSS Hugo / driftless | CPU use Hugo / driftless |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for c in corpora:
-        wall = {"hugo": [], "driftless": []}
-        cpu = {"hugo": [], "driftless": []}
+        wall = {"hugo": [], "driftless": [], "floor": []}
+        cpu = {"hugo": [], "driftless": [], "floor": []}
         for i in range(1, runs + 1):
             for r in json.load(open(os.path.join(results, "%s-round-%d.json" % (c, i))))["results"]:
                 wall[r["command"]].extend(r["times"])
                 cpu[r["command"]].append(r["user"] + r["system"])
-        med = {k: statistics.median(v) for k, v in wall.items()}
-        cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
+        med = {k: statistics.median(v) for k, v in wall.items() if v}
+        cpu_med = {k: statistics.median(v) for k, v in cpu.items() if v}
         paired = statistics.median(d / h for h, d in zip(wall["hugo"], wall["driftless"]))
-        ru = {k: rusage(os.path.join(results, "%s-time-%s.txt" % (c, k))) for k in wall}
+        # Rounds from before the floor existed have no floor run.
+        floor_paired = (statistics.median(d / f for f, d in zip(wall["floor"], wall["driftless"]))
+                        if wall["floor"] else float("nan"))
+        ru = {k: rusage(os.path.join(results, "%s-time-%s.txt" % (c, k))) for k in ("hugo", "driftless")}
         out[c] = {"wall": wall, "cpu": cpu, "median": med, "cpu_median": cpu_med,
                   "ratio_of_medians": med["driftless"] / med["hugo"], "paired_ratio": paired,
+                  "floor_paired_ratio": floor_paired,
                   "rusage": ru}
-        lines.append("| %s | %.2f | %.2f | %.2fx | %.2fx | %.1f / %.1f | %d MB / %d MB | %s / %s |" % (
-            c, med["hugo"], med["driftless"], med["driftless"] / med["hugo"], paired,
+        lines.append("| %s | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.2fx | %.1f / %.1f | %d MB / %d MB | %s / %s |" % (
+            c, med["hugo"], med["driftless"], med.get("floor", float("nan")), med["driftless"] / med["hugo"], paired, floor_paired,
             cpu_med["hugo"], cpu_med["driftless"], ru["hugo"]["rss_mb"],
             ru["driftless"]["rss_mb"], ru["hugo"]["cpu_percent"], ru["driftless"]["cpu_percent"]))
     json.dump(out, open(os.path.join(results, "results.json"), "w"), indent=2)
