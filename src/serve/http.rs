@@ -234,22 +234,8 @@ fn overlay(report: &str) -> String {
          <p style=\"margin:0 0 .5em;font-weight:bold\">The build failed: this page is from the last good build. \
          Fix the error below and save; the page reloads.</p>\
          <pre style=\"margin:0;white-space:pre-wrap\">{}</pre></div>\n",
-        escape(report)
+        crate::markdown::escape_html(report)
     )
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -57,17 +57,9 @@ impl Wiki {
     /// Runs `driftless <args>` in the wiki's folder (for commands without `--root`).
     pub fn run_in(&self, args: &[&str]) -> Run {
         std::fs::create_dir_all(&self.root).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_driftless"))
-            .args(args)
-            .current_dir(&self.root)
-            .output()
-            .expect("run driftless");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr)
-                .replace(&self.root.display().to_string(), "<root>"),
-        }
+        let mut command = Command::new(env!("CARGO_BIN_EXE_driftless"));
+        command.args(args).current_dir(&self.root);
+        self.finish(command)
     }
 
     fn copy_of(src: &Path) -> Wiki {
@@ -79,12 +71,14 @@ impl Wiki {
 
     /// Runs `driftless <args> --root <wiki>`.
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_driftless"))
-            .args(args)
-            .arg("--root")
-            .arg(&self.root)
-            .output()
-            .expect("run driftless");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_driftless"));
+        command.args(args).arg("--root").arg(&self.root);
+        self.finish(command)
+    }
+
+    /// Runs the command and keeps what it printed, with the wiki's path shown as `<root>`.
+    fn finish(&self, mut command: Command) -> Run {
+        let out = command.output().expect("run driftless");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).to_string(),
