@@ -51,8 +51,10 @@ impl Class {
     }
 }
 
-/// Finds every erratum of the model. `tolerance_percent` absorbs rounding in the source.
-pub fn find(model: &Model, tolerance_percent: f64) -> Vec<Erratum> {
+/// Finds every erratum of the model. `tolerance_percent` absorbs rounding in the source;
+/// `approximate_percent` is what a figure printed as approximate (`~40`) is allowed.
+pub fn find(model: &Model, config: &crate::project::ErrataConfig) -> Vec<Erratum> {
+    let tolerance_percent = config.tolerance_percent;
     let data = &model.data;
     let mut out = Vec::new();
     for (g, gl) in data.globals.iter().enumerate() {
@@ -104,14 +106,30 @@ pub fn find(model: &Model, tolerance_percent: f64) -> Vec<Erratum> {
                     d.row_label(row),
                     c.field.title
                 );
-                out.push(erratum(
+                let mut e = erratum(
                     model,
                     ValueRef::Cell { ds, row, col },
                     location,
                     (printed, pfield),
                     value,
                     tolerance_percent,
-                ));
+                );
+                let approximate = d.columns[pcol]
+                    .approximate
+                    .binary_search(&(row as u32))
+                    .is_ok();
+                if approximate && e.class != Class::Convention {
+                    e.printed = format!("~{}", e.printed);
+                    if agrees(value, printed, pfield, config.approximate_percent) {
+                        e.class = Class::Convention;
+                        e.convention = Some(format!(
+                            "an approximate figure: the source prints {}, and the recomputed figure is within the {}% such a figure allows (errata.approximate_percent)",
+                            e.printed,
+                            crate::format::format_plain(config.approximate_percent)
+                        ));
+                    }
+                }
+                out.push(e);
             }
         }
     }

@@ -39,10 +39,7 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
     clock.lap("data");
     let model = Arc::new(crate::formula::evaluate(data, sources)?);
     clock.lap("formulas");
-    let errata = Arc::new(crate::errata::find(
-        &model,
-        project.config.errata.tolerance_percent,
-    ));
+    let errata = Arc::new(crate::errata::find(&model, &project.config.errata));
     let mut articles = crate::content::load_articles(project, sources)?;
     // Drafts are left out of a published build; links to them are errors that say so.
     let mut drafts: Vec<String> = Vec::new();

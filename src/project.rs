@@ -122,12 +122,15 @@ pub enum Severity {
 pub struct ErrataConfig {
     /// A printed figure within this many percent of the recomputed value is only rounding.
     pub tolerance_percent: f64,
+    /// A figure the source printed as approximate (`~40`) agrees within this many percent.
+    pub approximate_percent: f64,
 }
 
 impl Default for ErrataConfig {
     fn default() -> Self {
         ErrataConfig {
             tolerance_percent: 2.0,
+            approximate_percent: 10.0,
         }
     }
 }

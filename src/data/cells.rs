@@ -205,7 +205,7 @@ pub fn parse_number_text(t: &str) -> Result<f64, (String, String)> {
     if s.starts_with('~') {
         return Err((
             format!("`{s}` is not a number"),
-            "write approximate values as plain numbers and say \"approximate\" in the column's description".into(),
+            "write approximate values as plain numbers and say \"approximate\" in the column's description (`~` marks an approximate figure only in a column of printed figures, one a derived column names with `printed:`)".into(),
         ));
     }
     if let Some((a, b)) = s.split_once(',') {

@@ -154,6 +154,9 @@ impl Field {
 pub struct Column {
     pub field: Field,
     pub cells: Vec<Value>,
+    /// The rows whose figure the source printed as approximate (`~40` in a column of printed
+    /// figures), in row order.
+    pub approximate: Vec<u32>,
 }
 
 /// Where a dataset or value comes from.

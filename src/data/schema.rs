@@ -248,6 +248,7 @@ fn load_dataset(
             columns.push(Column {
                 field,
                 cells: Vec::new(),
+                approximate: Vec::new(),
             });
         }
     }
@@ -644,6 +645,13 @@ fn fill_rows(
     dataset.row_by_key.reserve(&dataset.row_keys, capacity);
     dataset.row_line.reserve_exact(capacity);
     let mut refs = Vec::new();
+    // Columns of figures the source printed: only they may hold approximate figures (`~40`).
+    let printed: Vec<usize> = dataset
+        .columns
+        .iter()
+        .filter_map(|c| c.field.printed.as_ref())
+        .filter_map(|(name, _)| dataset.column(name))
+        .collect();
     for (ri, row) in rows.enumerate() {
         for c in &mut dataset.columns {
             c.cells.push(Value::Missing);
@@ -699,6 +707,18 @@ fn fill_rows(
             if ci == dataset.key {
                 key_pos = input.pos();
             }
+            // `~40`: the source's figure, marked as approximate; the errata judge it as such.
+            let approximate = match input {
+                CellInput::Text(t, p) if printed.contains(&ci) && t.trim().starts_with('~') => {
+                    column.approximate.push(ri as u32);
+                    Some(CellInput::Text(
+                        t.trim().trim_start_matches('~').to_string(),
+                        *p,
+                    ))
+                }
+                _ => None,
+            };
+            let input = approximate.as_ref().unwrap_or(input);
             match parse_cell(input, &column.field, sources) {
                 Ok(Value::Text(key)) if matches!(column.field.ty, ColType::Ref(_)) => {
                     refs.push(RefCell {

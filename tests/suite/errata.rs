@@ -25,6 +25,8 @@ rows:
   - { id: ranged, price: 1600-2200, vram: 20, printed_per_gb: 80, kv_bytes: 1000, printed_kv: 1.0 }
   # 1,000 / 10 is 100, not 150: the source's error.
   - { id: wrong, price: 1000, vram: 10, printed_per_gb: 150, kv_bytes: 1000, printed_kv: 1.0 }
+  # The source printed ~90: within the 10% an approximate figure is allowed of 95.
+  - { id: approx, price: 1900, vram: 20, printed_per_gb: ~90, kv_bytes: 1000, printed_kv: 1.0 }
   # 131,072 bytes per token is 128 MiB per 1,024 tokens (131.1 MB per 1,000).
   - { id: binary, price: 100, vram: 1, printed_per_gb: 100, kv_bytes: 131072, printed_kv: 128.0 }
 "#,
@@ -40,7 +42,7 @@ rows:
         .collect::<Vec<_>>()
         .join(" ");
     assert!(
-        page.contains("3 printed figures disagree: 1 error and 0 figures that no single input explains; 2 figures that a convention of the source explains."),
+        page.contains("4 printed figures disagree: 1 error and 0 figures that no single input explains; 3 figures that a convention of the source explains."),
         "{page}"
     );
     let html = wiki.read("site/index.html");
@@ -61,6 +63,10 @@ rows:
     );
     assert!(
         conventions.contains("binary prefixes: `MB/Ktok` as MiB per 1,024 tokens read with 1 K = 1,024 instead of 1,000 (-2.3%)"),
+        "{conventions}"
+    );
+    assert!(
+        conventions.contains("an approximate figure: the source prints ~$90/GB, and the recomputed figure is within the 10% such a figure allows"),
         "{conventions}"
     );
     assert!(!conventions.contains("&quot;wrong&quot;"), "{conventions}");
