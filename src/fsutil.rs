@@ -193,3 +193,20 @@ pub fn is_contained(path: &str) -> bool {
         && p.components()
             .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
+
+/// Every file below `dir`, as paths relative to it written with `/`, sorted: for the tests that
+/// compare a folder of the repository with what the binary compiles in.
+#[cfg(test)]
+pub(crate) fn files_below(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(dir).ok()?;
+            Some(rel.to_string_lossy().replace('\\', "/"))
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -43,21 +43,10 @@ mod tests {
     #[test]
     fn every_file_of_templates_is_built_in() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-        let mut on_disk: Vec<String> = walkdir::WalkDir::new(&dir)
+        let on_disk: Vec<String> = crate::fsutil::files_below(&dir)
             .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                let rel = e
-                    .path()
-                    .strip_prefix(&dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                format!("templates/{rel}")
-            })
+            .map(|rel| format!("templates/{rel}"))
             .collect();
-        on_disk.sort();
         let mut built_in: Vec<String> = super::files().map(|(n, _)| n).collect();
         built_in.sort();
         assert_eq!(on_disk, built_in);

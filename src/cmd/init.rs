@@ -125,17 +125,9 @@ mod tests {
     #[test]
     fn every_file_of_starter_is_written() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("starter");
-        let mut on_disk: Vec<String> = walkdir::WalkDir::new(&dir)
+        let mut on_disk: Vec<String> = crate::fsutil::files_below(&dir)
             .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                let rel = e
-                    .path()
-                    .strip_prefix(&dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
+            .map(|rel| {
                 if rel == "gitignore" {
                     ".gitignore".to_string()
                 } else {

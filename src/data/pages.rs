@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use super::schema::Entries;
 use super::Pages;
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::source::SourceMap;
@@ -48,53 +49,48 @@ pub(super) fn load(
             return None;
         }
     }
-    for (k, v) in node.as_map().unwrap_or_default() {
-        let Some(name) = k.key_str() else { continue };
-        if !PAGES_KEYS.contains(&name) {
-            diags.push(
-                Diagnostic::error(format!("unknown setting `{name}` in `pages:`"))
-                    .at(sources, k.pos)
-                    .help(did_you_mean(name, "setting", PAGES_KEYS.iter().copied())),
-            );
-            continue;
+    let e = Entries::new(
+        node.as_map().unwrap_or_default(),
+        PAGES_KEYS,
+        "`pages:`",
+        sources,
+        diags,
+    );
+    let at = |key: &str| e.get(key).map_or(node.pos, |n| n.pos);
+    if let Some(text) = e.text("path", sources, diags) {
+        match path_problem(&text) {
+            Some(problem) => diags.push(
+                Diagnostic::error(format!("`path: {text}` {problem}"))
+                    .at(sources, at("path"))
+                    .help(format!("write an address below the site with `{{key}}` in it, such as `{dataset}/{{key}}`")),
+            ),
+            None => pages.path = text.trim_matches('/').to_string(),
         }
-        let Some(text) = v.scalar_text() else {
-            diags.push(
-                Diagnostic::error(format!("`{name}` must be text, not {}", v.type_name()))
-                    .at(sources, v.pos),
-            );
-            continue;
-        };
-        match name {
-            "path" => match path_problem(&text) {
-                Some(problem) => diags.push(
-                    Diagnostic::error(format!("`path: {text}` {problem}"))
-                        .at(sources, v.pos)
-                        .help(format!("write an address below the site with `{{key}}` in it, such as `{dataset}/{{key}}`")),
-                ),
-                None => pages.path = text.trim_matches('/').to_string(),
-            },
-            "title" => match columns.get(&text) {
-                Some(&c) => pages.title = Some(c),
-                None => diags.push(
-                    Diagnostic::error(format!("`title: {text}` is not a column of `{dataset}`"))
-                        .at(sources, v.pos)
-                        .help(did_you_mean(&text, "column", columns.keys().map(String::as_str))),
-                ),
-            },
-            _ => {
-                if !text.ends_with(".html") || !crate::fsutil::is_contained(&text) {
-                    diags.push(
-                        Diagnostic::error(format!("`layout: {text}` is not a layout of templates/"))
-                            .at(sources, v.pos)
-                            .help("name a file of templates/, such as `entity.html`"),
-                    );
-                } else {
-                    pages.layout = text;
-                }
-            }
+    }
+    if let Some(text) = e.text("title", sources, diags) {
+        match columns.get(&text) {
+            Some(&c) => pages.title = Some(c),
+            None => diags.push(
+                Diagnostic::error(format!("`title: {text}` is not a column of `{dataset}`"))
+                    .at(sources, at("title"))
+                    .help(did_you_mean(
+                        &text,
+                        "column",
+                        columns.keys().map(String::as_str),
+                    )),
+            ),
         }
-        pages.pos = node.pos;
+    }
+    if let Some(text) = e.text("layout", sources, diags) {
+        if !text.ends_with(".html") || !crate::fsutil::is_contained(&text) {
+            diags.push(
+                Diagnostic::error(format!("`layout: {text}` is not a layout of templates/"))
+                    .at(sources, at("layout"))
+                    .help("name a file of templates/, such as `entity.html`"),
+            );
+        } else {
+            pages.layout = text;
+        }
     }
     Some(pages)
 }

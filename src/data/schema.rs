@@ -121,12 +121,13 @@ pub(super) fn load(
 }
 
 /// Reads the entries of a mapping and remembers which keys were used.
-struct Entries<'a> {
+pub(super) struct Entries<'a> {
     entries: &'a [(Node, Node)],
 }
 
 impl<'a> Entries<'a> {
-    fn new(
+    /// Reports every key of `entries` that is not in `allowed` (with a suggestion).
+    pub(super) fn new(
         entries: &'a [(Node, Node)],
         allowed: &[&str],
         what: &str,
@@ -149,14 +150,19 @@ impl<'a> Entries<'a> {
         Entries { entries }
     }
 
-    fn get(&self, key: &str) -> Option<&'a Node> {
+    pub(super) fn get(&self, key: &str) -> Option<&'a Node> {
         self.entries
             .iter()
             .find(|(k, _)| k.key_str() == Some(key))
             .map(|(_, v)| v)
     }
 
-    fn text(&self, key: &str, sources: &SourceMap, diags: &mut Diagnostics) -> Option<String> {
+    pub(super) fn text(
+        &self,
+        key: &str,
+        sources: &SourceMap,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
         let node = self.get(key)?;
         match &node.kind {
             Kind::Null => None,
