@@ -202,6 +202,15 @@ impl Diagnostics {
         self.0.push(d);
     }
 
+    /// How many problems were found.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Whether any error was found.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)

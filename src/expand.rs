@@ -37,20 +37,42 @@ pub fn expand_article(
     errata: &Arc<Vec<Erratum>>,
     sources: &SourceMap,
 ) -> Result<Expanded, Diagnostics> {
-    let scope = Arc::new(PageScope {
-        model: model.clone(),
-        recording: Mutex::new(Recording::default()),
-        errata: errata.clone(),
-        root: crate::markdown::root_prefix(&article.slug),
-    });
     let name = article.path.to_string_lossy().to_string();
-    let body: &str = &article.body;
-    let rendered = env
-        .template_from_named_str(&name, body)
-        .and_then(|t| t.render(minijinja::Value::from_dyn_object(scope.clone())));
-    let markdown = match rendered {
-        Ok(md) => md,
-        Err(e) => return Err(diagnose(&e, article, model, sources).into()),
+    let render = |text: &str| {
+        let scope = Arc::new(PageScope {
+            model: model.clone(),
+            recording: Mutex::new(Recording::default()),
+            errata: errata.clone(),
+            root: crate::markdown::root_prefix(&article.slug),
+        });
+        let out = env
+            .template_from_named_str(&name, text)
+            .and_then(|t| t.render(minijinja::Value::from_dyn_object(scope.clone())));
+        (out, scope)
+    };
+    // minijinja stops at the first error; to report every failing value of the article in one
+    // build, the failed `{{ ... }}` is blanked out (keeping every byte offset) and the article
+    // rendered again, up to a limit.
+    let mut text = std::borrow::Cow::Borrowed(&*article.body);
+    let mut failed = Diagnostics::default();
+    let (markdown, scope) = loop {
+        match render(&text) {
+            (Ok(md), scope) if !failed.has_errors() => break (md, scope),
+            (Ok(_), _) => return Err(failed),
+            (Err(e), scope) => {
+                let missed = scope
+                    .recording
+                    .lock()
+                    .ok()
+                    .and_then(|r| r.missed_column.clone());
+                failed.push(diagnose(&e, article, model, missed, sources));
+                let blanked = blank_failed_value(&text, &e);
+                match blanked {
+                    Some(t) if failed.len() < MAX_TEMPLATE_ERRORS && t != *text => text = t.into(),
+                    _ => return Err(failed),
+                }
+            }
+        }
     };
     let recording = std::mem::take(&mut *scope.recording.lock().unwrap_or_else(|e| e.into_inner()));
     let mut diags = Diagnostics::default();
@@ -79,6 +101,43 @@ pub fn expand_article(
     })
 }
 
+/// How many failing values of one article are reported before the rest are left for the next build.
+const MAX_TEMPLATE_ERRORS: usize = 20;
+
+/// `text` with the `{{ ... }}` tag that `err` happened in made harmless (its expression
+/// replaced by an empty string of the same length), or `None` if the error is not inside one
+/// (a syntax error, or an error in a `{% ... %}` statement whose removal would change what
+/// follows).
+fn blank_failed_value(text: &str, err: &minijinja::Error) -> Option<String> {
+    if err.kind() == minijinja::ErrorKind::SyntaxError {
+        return None;
+    }
+    let range = err.range()?;
+    let open = text.get(..range.start)?.rfind("{{")?;
+    let close = range.end + text.get(range.end..)?.find("}}")?;
+    let inside = &text[open + 2..close];
+    // Not inside a value tag if a tag closed or a statement began between `{{` and the error.
+    if text[open + 2..range.start].contains("}}") || inside.contains("{%") {
+        return None;
+    }
+    let lead = usize::from(inside.starts_with(['-', '+']));
+    let trail = usize::from(inside.ends_with('-'));
+    let (a, b) = (open + 2 + lead, close - trail);
+    if b - a < 2 {
+        return None;
+    }
+    // One byte for each byte, line breaks kept: later errors keep their offsets in the body.
+    let mut out = text.as_bytes().to_vec();
+    for (i, byte) in out[a..b].iter_mut().enumerate() {
+        *byte = match (i, *byte) {
+            (0 | 1, _) => b'"',
+            (_, b'\n') => b'\n',
+            _ => b' ',
+        };
+    }
+    String::from_utf8(out).ok()
+}
+
 /// The position of `needle` in an article's body (for claims, found after rendering).
 pub fn locate(body: &str, needle: &str, article: &Article, sources: &SourceMap) -> Pos {
     let offset = body.find(needle).unwrap_or(0);
@@ -94,25 +153,13 @@ pub fn locate(body: &str, needle: &str, article: &Article, sources: &SourceMap) 
     }
 }
 
-/// The position of a byte range of an article's body (which keeps the file's line numbers).
-fn body_pos(body: &str, offset: usize, len: usize, article: &Article) -> Pos {
-    let before = &body[..offset];
-    Pos {
-        file: article.file,
-        line: before.matches('\n').count() as u32 + 1,
-        col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1,
-        len: body
-            .get(offset..offset + len)
-            .map_or(1, |s| s.chars().count().max(1)) as u32,
-    }
-}
-
 /// Turns a template error into a diagnostic; undefined names get the formula checker's
 /// explanation ("`rtx-4099` is not a row of dataset `gpus`; did you mean `rtx-4090`?").
 fn diagnose(
     err: &minijinja::Error,
     article: &Article,
     model: &Model,
+    missed: Option<(usize, String)>,
     sources: &SourceMap,
 ) -> Diagnostic {
     let mut d = crate::jinja::template_error(err, article.file, &article.body, sources);
@@ -131,8 +178,31 @@ fn diagnose(
             let expr = head.trim();
             let expr_start = start + (head.len() - head.trim_start().len());
             d.message = format!("undefined value `{expr}`");
-            d = d.at(sources, body_pos(body, expr_start, expr.len(), article));
-            if let Ok(parsed) = crate::formula::parse::parse(expr) {
+            d = d.at(
+                sources,
+                article.body_pos(expr_start..expr_start + expr.len()),
+            );
+            let head = expr.split(['.', '[']).next().unwrap_or("").trim();
+            let is_global = model.data.by_name.contains_key(head)
+                || model.data.global_by_name.contains_key(head);
+            let attr = expr.rsplit('.').next().unwrap_or("").trim();
+            if let Some((ds, _)) = missed.filter(|(_, name)| !is_global && name == attr) {
+                // A row reached through a loop variable (`{% for g in gpus %}{{ g.powr }}`).
+                let set = &model.data.datasets[ds];
+                let at = expr.len() - attr.len();
+                d.message = format!("`{attr}` is not a column of dataset `{}`", set.name);
+                d = d
+                    .at(
+                        sources,
+                        article.body_pos(expr_start + at..expr_start + expr.len()),
+                    )
+                    .label("unknown column")
+                    .help(crate::diag::did_you_mean(
+                        attr,
+                        "column",
+                        set.columns.iter().map(|c| c.field.name.as_str()),
+                    ));
+            } else if let Ok(parsed) = crate::formula::parse::parse(expr) {
                 match crate::formula::compile::compile(&parsed, &model.data, None) {
                     Err(e) => {
                         d.message = e.message;
@@ -141,7 +211,7 @@ fn diagnose(
                         // Point at the part of the expression that is wrong.
                         let (a, b) = (e.span.start.min(expr.len()), e.span.end.min(expr.len()));
                         if a < b {
-                            d = d.at(sources, body_pos(body, expr_start + a, b - a, article));
+                            d = d.at(sources, article.body_pos(expr_start + a..expr_start + b));
                         }
                     }
                     Ok(_) => {
@@ -152,6 +222,21 @@ fn diagnose(
                 }
             }
         }
+    }
+    let detail = err.detail().unwrap_or_default();
+    if err.kind() == minijinja::ErrorKind::InvalidOperation
+        && detail.starts_with("tried to use")
+        && detail.contains("plain object")
+    {
+        // `{{ price * 10 }}`: arithmetic on a figure (a value with a unit) in the prose.
+        let expr = crate::jinja::error_snippet(err, &article.body).unwrap_or_default();
+        d.message = format!("an article cannot compute with a figure: `{}`", expr.trim());
+        d = d.label("arithmetic on a value with a unit").help(format!(
+            "declare the result in the data, where its unit is checked: a named figure under \
+             `figures:` in a YAML file of data/ (`formula: {}`, with its `unit`), or a derived \
+             column of the dataset; then write that name here",
+            expr.trim()
+        ));
     }
     if let Some(loc) = &mut d.location {
         loc.file = crate::diag::display_path(&article.path);

@@ -44,6 +44,9 @@ pub struct Recording {
     /// Markdown stage, as a link to where the value comes from.
     pub figures: Vec<(ValueRef, String)>,
     pub claims: Vec<ClaimResult>,
+    /// The last attribute asked of a row that has no such column (dataset, name): a loop
+    /// variable's `{{ g.powr }}` is reported with its dataset's columns.
+    pub missed_column: Option<(usize, String)>,
 }
 
 /// The root of an article's template context.
@@ -191,7 +194,10 @@ impl Object for RowObj {
         match name {
             "key" => Some(Value::from(d.row_keys[self.row].to_string())),
             "label" => Some(Value::from(escape_markdown(&d.row_label(self.row)))),
-            _ => None,
+            _ => {
+                self.scope.lock().missed_column = Some((self.ds, name.to_string()));
+                None
+            }
         }
     }
 

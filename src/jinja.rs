@@ -151,15 +151,67 @@ pub fn template_error(
             d = d.help(
                 "close the value with `}}`: `{{ name }}`; text after it goes outside the braces",
             );
-        } else if detail.starts_with("unknown statement end") {
-            d = d.help("an `{% if %}`, `{% for %}` or `{% macro %}` opened earlier is not closed: add its `{% endif %}`, `{% endfor %}` or `{% endmacro %}` before this line");
         }
+        d = explain_blocks(d, detail, file, text, sources);
         if text.contains("{#") {
             d = d.help("comments are written `{#! ... !#}`; `{#` is left to Markdown heading ids");
         }
     }
     if err.kind() == minijinja::ErrorKind::UnknownFilter {
         d = d.help("check the spelling; besides the Jinja filters, driftless has `number`, `precision(n)` and `to(\"unit\")` (see the README, \"Articles\")");
+    }
+    d
+}
+
+/// A syntax error about block structure names the block: where an unclosed block opened, or
+/// which block a stray `{% end... %}` meets.
+fn explain_blocks(
+    mut d: Diagnostic,
+    detail: &str,
+    file: FileId,
+    text: &str,
+    sources: &SourceMap,
+) -> Diagnostic {
+    let shape = block_shape(text);
+    let stray_end = detail.starts_with("unknown statement end");
+    if let Some((end, open)) = shape.mismatch.filter(|_| stray_end) {
+        d = d.at(
+            sources,
+            Pos::in_text(text, file, end.start..end.start + end.len),
+        );
+        match open {
+            Some(open) => {
+                let at = Pos::in_text(text, file, open.start..open.start + open.len);
+                d.message = format!(
+                    "`{{% {} %}}` does not close the `{{% {} %}}` opened at line {}",
+                    end.keyword, open.keyword, at.line
+                );
+                d = d.label("this end tag").help(format!(
+                    "close the `{{% {kw} %}}` of line {line} with `{{% end{kw} %}}` first",
+                    kw = open.keyword,
+                    line = at.line
+                ));
+            }
+            None => {
+                d.message = format!("`{{% {} %}}` closes no open block", end.keyword);
+                d = d.label("nothing to close here").help(format!(
+                    "remove it, or add the `{{% {} ... %}}` it belongs to above it",
+                    end.keyword.trim_start_matches("end")
+                ));
+            }
+        }
+    } else if detail.starts_with("unexpected end of input") {
+        if let Some(open) = shape.open.last() {
+            d = d.at(
+                sources,
+                Pos::in_text(text, file, open.start..open.start + open.len),
+            );
+            d.message = format!("`{{% {} %}}` is never closed", open.keyword);
+            d = d.label("opened here").help(format!(
+                "add `{{% end{} %}}` where the block ends",
+                open.keyword
+            ));
+        }
     }
     d
 }
@@ -173,18 +225,7 @@ pub fn error_pos(
 ) -> Option<Pos> {
     if let Some(range) = err.range() {
         if range.start <= text.len() {
-            let before = &text[..range.start];
-            let line = before.matches('\n').count() as u32 + 1;
-            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-            let len = text
-                .get(range.clone())
-                .map_or(1, |s| s.chars().count().max(1)) as u32;
-            return Some(Pos {
-                file,
-                line,
-                col,
-                len,
-            });
+            return Some(Pos::in_text(text, file, range.clone()));
         }
     }
     let line = err.line()? as u32;
@@ -207,4 +248,114 @@ pub fn shared<T: minijinja::value::Object + Send + Sync + 'static>(
     obj: Arc<T>,
 ) -> minijinja::Value {
     minijinja::Value::from_dyn_object(obj)
+}
+
+/// A block tag of a template (`{% if %}`, `{% for %}`, ...), by byte range in its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockTag {
+    pub keyword: String,
+    pub start: usize,
+    pub len: usize,
+}
+
+/// What the block structure of a template shows, read without minijinja (which only says that
+/// a block did not end, not where it began).
+#[derive(Debug, Default, PartialEq)]
+pub struct BlockShape {
+    /// The blocks still open at the end of the text, outermost first.
+    pub open: Vec<BlockTag>,
+    /// The first closing tag that does not close the block open before it, with that block.
+    pub mismatch: Option<(BlockTag, Option<BlockTag>)>,
+}
+
+const BLOCK_KEYWORDS: &[&str] = &[
+    "if",
+    "for",
+    "macro",
+    "call",
+    "filter",
+    "with",
+    "block",
+    "autoescape",
+];
+
+/// Reads the `{% ... %}` tags of `text` (skipping `{#! ... !#}` comments and raw blocks) and
+/// pairs each opening tag with its `end...` tag.
+pub fn block_shape(text: &str) -> BlockShape {
+    let mut shape = BlockShape::default();
+    let mut at = 0;
+    while let Some(found) = text[at..].find("{%").map(|i| at + i) {
+        if let Some(c) = text[at..found].find("{#!") {
+            // A comment opened before this tag: skip to its end.
+            let cstart = at + c;
+            match text[cstart..].find("!#}") {
+                Some(e) => {
+                    at = cstart + e + 3;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        let Some(close) = text[found..].find("%}").map(|i| found + i + 2) else {
+            break;
+        };
+        let inner = text[found + 2..close - 2].trim_matches(|c: char| c == '-' || c == '+');
+        let keyword = inner.split_whitespace().next().unwrap_or("");
+        let tag = BlockTag {
+            keyword: keyword.to_string(),
+            start: found,
+            len: close - found,
+        };
+        at = close;
+        if keyword == "raw" {
+            match text[at..].find("endraw") {
+                Some(e) => {
+                    at += e;
+                    continue;
+                }
+                None => {
+                    shape.open.push(tag);
+                    break;
+                }
+            }
+        }
+        let opens = BLOCK_KEYWORDS.contains(&keyword) || (keyword == "set" && !inner.contains('='));
+        if opens {
+            shape.open.push(tag);
+        } else if let Some(closed) = keyword.strip_prefix("end") {
+            if shape.open.last().is_some_and(|o| o.keyword == closed) {
+                shape.open.pop();
+            } else if BLOCK_KEYWORDS.contains(&closed) || closed == "set" {
+                shape.mismatch = Some((tag, shape.open.last().cloned()));
+                return shape;
+            }
+        }
+    }
+    shape
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_shape_finds_the_unclosed_opener() {
+        let text = "{% for g in gpus %}\n{% if g.x %}a{% endif %}\n{%- if y -%}\nb\n{% endfor %}";
+        let shape = block_shape(text);
+        let (end, open) = shape.mismatch.unwrap();
+        assert_eq!(end.keyword, "endfor");
+        assert_eq!(open.unwrap().start, text.find("{%- if y").unwrap());
+
+        let text =
+            "{#! {% if %} !#}{% set x %}v{% endset %}{% raw %}{% if %}{% endraw %}{% if a %}";
+        let shape = block_shape(text);
+        assert_eq!(shape.mismatch, None);
+        assert_eq!(shape.open.len(), 1);
+        assert_eq!(shape.open[0].start, text.rfind("{% if a").unwrap());
+
+        assert_eq!(
+            block_shape("{% set x = 1 %}{% if a %}{% else %}{% endif %}"),
+            BlockShape::default()
+        );
+    }
 }

@@ -22,6 +22,22 @@ pub struct Pos {
 }
 
 impl Pos {
+    /// The position of the byte range `range` of `text`, a file's text (or a part of it that
+    /// keeps its line numbers); the caret covers the range's first line.
+    pub fn in_text(text: &str, file: FileId, range: std::ops::Range<usize>) -> Pos {
+        let start = range.start.min(text.len());
+        let before = &text[..start];
+        Pos {
+            file,
+            line: before.matches('\n').count() as u32 + 1,
+            col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1,
+            len: text
+                .get(start..range.end.max(start))
+                .map_or(1, |s| s.lines().next().unwrap_or("").chars().count().max(1))
+                as u32,
+        }
+    }
+
     /// The start of a file's first line, `len` characters long (its opening `---`, say).
     pub fn file_start(file: FileId, len: u32) -> Pos {
         Pos {

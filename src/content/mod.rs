@@ -44,18 +44,7 @@ impl Article {
 
     /// The position of a byte range of the body (which keeps the file's line numbers).
     pub fn body_pos(&self, range: std::ops::Range<usize>) -> Pos {
-        let start = range.start.min(self.body.len());
-        let before = &self.body[..start];
-        Pos {
-            file: self.file,
-            line: before.matches('\n').count() as u32 + 1,
-            col: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1,
-            len: self
-                .body
-                .get(start..range.end.max(start))
-                .map_or(1, |s| s.lines().next().unwrap_or("").chars().count().max(1))
-                as u32,
-        }
+        Pos::in_text(&self.body, self.file, range)
     }
 
     /// Whether this is the home page (`content/index.md`).
