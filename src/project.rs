@@ -140,6 +140,8 @@ impl Default for ErrataConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LintConfig {
     pub drift: bool,
+    /// One measured number stored as an input in two datasets (see `check::facts`).
+    pub duplicated_facts: bool,
     /// Literal numbers with fewer significant digits than this are never reported.
     pub min_digits: usize,
 }
@@ -148,6 +150,7 @@ impl Default for LintConfig {
     fn default() -> Self {
         LintConfig {
             drift: true,
+            duplicated_facts: true,
             min_digits: 2,
         }
     }

@@ -122,6 +122,15 @@ impl SourceMap {
         FileId(files.len() as u32 - 1)
     }
 
+    /// The id of a file already read, by its path.
+    pub fn find(&self, path: &Path) -> Option<FileId> {
+        let files = self.files.read().unwrap_or_else(|e| e.into_inner());
+        files
+            .iter()
+            .position(|f| f.path == path)
+            .map(|i| FileId(i as u32))
+    }
+
     /// The file behind an id.
     pub fn get(&self, id: FileId) -> Arc<SourceFile> {
         let files = self.files.read().unwrap_or_else(|e| e.into_inner());

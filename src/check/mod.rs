@@ -6,8 +6,10 @@
 //!    http(s) links;
 //! 2. recomputed values: the committed `values.lock` against a fresh computation;
 //! 3. claims: every `claim(...)` of every article (in the pipeline: a false one fails the build);
-//! 4. drift: numbers typed in prose that equal a derived value.
+//! 4. drift: numbers typed in prose that equal a derived value;
+//! 5. duplicated facts: one measured number stored as an input in two datasets.
 
+pub mod facts;
 pub mod internal;
 pub mod links;
 pub mod lint;
@@ -73,6 +75,9 @@ pub fn run(project: &Project, sources: &SourceMap, external: bool) -> Result<Rep
     report.claims = build.pages.iter().map(|p| p.claims.len()).sum();
     diags.extend(lock::compare(project, &build, sources));
     report.since_commit = lock::since_commit(project, &build);
+    if project.config.lint.duplicated_facts {
+        diags.extend(facts::duplicated_facts(&build.model.data, sources));
+    }
     if project.config.lint.drift {
         diags.extend(lint::drift(&build, project.config.lint.min_digits, sources));
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{ColType, Field, Range, RangeEnd, Value};
+use super::{ColType, Field, Range, Value};
 use crate::diag::Diagnostic;
 use crate::source::{Pos, SourceMap};
 
@@ -70,11 +70,7 @@ pub(crate) fn parse_cell(
                         .help("write the lower end first"));
                 }
                 let f = field.unit.factor;
-                let rep = match end {
-                    RangeEnd::Low => lo,
-                    RangeEnd::Mid => (lo + hi) / 2.0,
-                    RangeEnd::High => hi,
-                };
+                let rep = end.pick(lo, hi);
                 return Ok(Value::Range(Box::new(Range {
                     lo: lo * f,
                     hi: hi * f,

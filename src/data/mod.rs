@@ -96,6 +96,17 @@ pub enum RangeEnd {
     High,
 }
 
+impl RangeEnd {
+    /// The number formulas use for the range `lo`-`hi`.
+    pub fn pick(self, lo: f64, hi: f64) -> f64 {
+        match self {
+            RangeEnd::Low => lo,
+            RangeEnd::Mid => (lo + hi) / 2.0,
+            RangeEnd::High => hi,
+        }
+    }
+}
+
 /// How a number is shown, beyond what its unit implies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Style {
@@ -135,6 +146,9 @@ pub struct Field {
     pub printed: Option<(String, Pos)>,
     /// An input of figures printed by a source that its inputs cannot determine.
     pub basis_printed: bool,
+    /// Why this input column is not a copy of another dataset's fact although a number of it
+    /// equals one (`not_a_copy:`, for the duplicated-fact lint).
+    pub not_a_copy: Option<String>,
     pub source: Option<String>,
     pub source_url: Option<String>,
     pub as_of: Option<String>,

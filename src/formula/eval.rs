@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::compile::{AggKind, Func, Ir, RowSel, V};
 use super::parse::{BinOp, Span};
-use crate::data::{Datasets, Value};
+use crate::data::{Datasets, Range, Value};
 
 /// A problem met while evaluating.
 #[derive(Clone, Debug)]
@@ -76,6 +76,42 @@ fn cell_to_v(value: &Value) -> Option<V> {
         Value::Bool(b) => V::Bool(*b),
         Value::Date(d) => V::Date(d.clone()),
         Value::Ref(r) => V::Row(*r),
+    })
+}
+
+/// The range a formula that only reads one value (`gpu.tok_s`, or one of the branches of
+/// `a if present(a) else gpu.tok_s`) reads, if that value is a range: a derived column with
+/// `range:` keeps it whole, so a fact stored once shows as written wherever it is referred to.
+pub fn read_range(ir: &Ir, ctx: Ctx) -> Result<Option<Range>, EvalError> {
+    let cell = match ir {
+        Ir::Cond(c, t, o) => {
+            return match eval(c, ctx)? {
+                V::Bool(true) => read_range(t, ctx),
+                V::Bool(false) => read_range(o, ctx),
+                _ => Ok(None),
+            }
+        }
+        Ir::Col(c, _) => {
+            let ds = ctx
+                .ds
+                .expect("a column is only compiled with a row in scope");
+            &ctx.data.datasets[ds].columns[*c].cells[ctx.row]
+        }
+        Ir::Field { ds, row, col, .. } => {
+            let r = match row {
+                RowSel::Fixed(r) => *r as usize,
+                RowSel::Via(inner) => match eval(inner, ctx)? {
+                    V::Row(r) => r as usize,
+                    _ => return Ok(None),
+                },
+            };
+            &ctx.data.datasets[*ds].columns[*col].cells[r]
+        }
+        _ => return Ok(None),
+    };
+    Ok(match cell {
+        Value::Range(r) => Some(**r),
+        _ => None,
     })
 }
 

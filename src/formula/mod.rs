@@ -194,9 +194,19 @@ pub fn evaluate(mut data: Datasets, sources: &SourceMap) -> Result<Model, Diagno
                 // An aggregate gives the same value for every row: compute it once, not per row
                 // (a column relative to the best of 100,000 rows would otherwise cost 10^10 steps).
                 let ir = eval::hoist_aggregates(&c.ir, &data);
+                let keep_range = ds.columns[col].field.range;
                 let results: Vec<Result<Value, EvalError>> = (0..ds.len())
                     .into_par_iter()
-                    .map(|row| eval::eval(&ir, Ctx::row(&data, d, row)).map(eval::v_to_cell))
+                    .map(|row| {
+                        let ctx = Ctx::row(&data, d, row);
+                        if let Some(end) = keep_range {
+                            if let Some(r) = eval::read_range(&ir, ctx)? {
+                                let rep = end.pick(r.lo, r.hi);
+                                return Ok(Value::Range(Box::new(crate::data::Range { rep, ..r })));
+                            }
+                        }
+                        eval::eval(&ir, ctx).map(eval::v_to_cell)
+                    })
                     .collect();
                 let src = ds.columns[col].field.formula.clone().expect("derived");
                 let mut cells = Vec::with_capacity(results.len());

@@ -333,3 +333,83 @@ fn check_shows_the_ripple_since_the_last_commit_of_values_lock() {
         run.stdout
     );
 }
+
+const BENCHMARKS: &str = "title: Benchmarks
+key: id
+columns:
+  id: { type: text }
+  gpu: { type: \"ref:gpus\" }
+  tok_s: { unit: tok/s, range: mid, title: Speed }
+rows:
+  - { id: a, gpu: rtx-4090, tok_s: 128 }
+  - { id: b, gpu: rtx-3090, tok_s: 87-112 }
+";
+
+#[test]
+fn a_measured_number_stored_in_two_datasets_is_a_possible_duplicated_fact() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.write("data/benchmarks.yaml", BENCHMARKS);
+    wiki.build();
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "possible duplicated fact: benchmarks.tok_s and gpus.tok_s of `rtx-4090` are 128 tok/s and 128 tok/s"
+        ),
+        "{}",
+        run.stdout
+    );
+    // Reported at the row, in the editor's file, with the way out.
+    assert!(
+        run.stdout.contains("--> data/gpus.csv:2:1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "keep the number in `gpus` and refer to it from `benchmarks` (`formula: gpu.tok_s`)"
+        ),
+        "{}",
+        run.stdout
+    );
+    // Either end of a range is the same number.
+    assert!(
+        run.stdout.contains("of `rtx-3090` are 87-112 tok/s"),
+        "{}",
+        run.stdout
+    );
+
+    // Referring to the one stored number: the lint is satisfied and the range shows as written.
+    wiki.write(
+        "data/benchmarks.yaml",
+        &BENCHMARKS
+            .replace(
+                "tok_s: { unit: tok/s, range: mid, title: Speed }",
+                "tok_s: { unit: tok/s, range: mid, title: Speed, formula: gpu.tok_s }",
+            )
+            .replace(", tok_s: 128", "")
+            .replace(", tok_s: 87-112", ""),
+    );
+    wiki.write(
+        "content/bench.md",
+        "---\ntitle: Bench\n---\n{{ table(benchmarks, columns=[\"id\", \"tok_s\"]) }}\n",
+    );
+    let run = wiki.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = wiki.main_of("bench/index.html");
+    assert!(page.contains(">87-112</td>"), "{page}");
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+
+    // Two facts that happen to agree say so.
+    wiki.write(
+        "data/benchmarks.yaml",
+        &BENCHMARKS.replace(
+            "title: Speed }",
+            "title: Speed, not_a_copy: \"measured at a different clock\" }",
+        ),
+    );
+    wiki.build();
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}

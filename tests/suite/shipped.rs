@@ -147,15 +147,22 @@ fn editing_the_electricity_rate_changes_exactly_the_dependent_pages() {
 #[test]
 fn editing_one_gpus_speed_changes_exactly_the_dependent_pages() {
     let wiki = Wiki::shipped();
+    // The speed is stored once, in the gpus catalog; the consumer GPU table and the
+    // electricity table refer to it.
     let line = wiki
-        .read("data/gpu_power.yaml")
+        .read("data/gpus.yaml")
         .lines()
-        .find(|l| l.contains("rtx-4090"))
+        .find(|l| l.contains("id: rtx-4090"))
         .map(str::to_string)
         .expect("an RTX 4090 row");
-    let edited = line.replacen("128", "140", 1);
+    let edited = line.replacen("llama8b_tok_s: 128", "llama8b_tok_s: 140", 1);
     assert_ne!(line, edited, "the RTX 4090 row has no speed 128: {line}");
-    assert_edit_ripples("data/gpu_power.yaml", &line, &edited, &[]);
+    assert_edit_ripples(
+        "data/gpus.yaml",
+        &line,
+        &edited,
+        &["consumer_gpu_specs/rtx-4090/tok_s", "gpu_power/rtx-4090/eur_per_mtok"],
+    );
 }
 
 #[test]
