@@ -54,7 +54,7 @@ pub fn expand_article(
     // build, the failed `{{ ... }}` is blanked out (keeping every byte offset) and the article
     // rendered again, up to a limit.
     let mut text = std::borrow::Cow::Borrowed(&*article.body);
-    let mut failed = Diagnostics::default();
+    let mut failed = literal_comparisons(article, model, sources);
     let (markdown, scope) = loop {
         match render(&text) {
             (Ok(md), scope) if !failed.has_errors() => break (md, scope),
@@ -99,6 +99,157 @@ pub fn expand_article(
         markdown,
         recording,
     })
+}
+
+/// A figure compared with a written number or text (`{% if gpus["rtx-4090"].tok_s > 100 %}`)
+/// would compare a value with a unit against a plain one, which a template cannot do right:
+/// such a comparison is an error that says to compare `.value`. Comparisons between two figures
+/// compare the quantities and need nothing.
+fn literal_comparisons(article: &Article, model: &Model, sources: &SourceMap) -> Diagnostics {
+    use crate::formula::parse::{parse, BinOp, Expr, ExprKind};
+    let body: &str = &article.body;
+    let tags = crate::jinja::tags(body);
+    let is_global =
+        |n: &str| model.data.by_name.contains_key(n) || model.data.global_by_name.contains_key(n);
+    let leading_name = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    // Loop variables over a dataset (`{% for g in gpus|sort(...) %}`) are rows too.
+    let mut rows: Vec<String> = Vec::new();
+    // (offset of the expression in the body, its text)
+    let mut exprs: Vec<(usize, &str)> = Vec::new();
+    for t in &tags {
+        let inner = &body[t.inner.clone()];
+        let lead = inner.len() - inner.trim_start().len();
+        let start = t.inner.start + lead;
+        let inner = inner.trim();
+        if !t.statement {
+            exprs.push((start, inner));
+            continue;
+        }
+        let (keyword, rest) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+        let rest_at = start + inner.len() - rest.len();
+        match keyword {
+            "if" | "elif" => exprs.push((rest_at, rest)),
+            "for" => {
+                let Some((var, source)) = rest.split_once(" in ") else {
+                    continue;
+                };
+                if is_global(&leading_name(source)) {
+                    rows.push(var.trim().to_string());
+                }
+                if let Some(i) = source.find(" if ") {
+                    let cond_at = rest_at + var.len() + 4 + i + 4;
+                    exprs.push((cond_at, &source[i + 4..]));
+                }
+            }
+            _ => {}
+        }
+    }
+    let is_figure = |e: &Expr| {
+        let mut e = e;
+        let mut last: Option<&str> = None;
+        loop {
+            match &e.kind {
+                ExprKind::Attr(inner, name) => {
+                    last.get_or_insert(name);
+                    e = inner;
+                }
+                ExprKind::Index(inner, _) => e = inner,
+                ExprKind::Name(n) => {
+                    let plain = matches!(
+                        last,
+                        Some(
+                            "value"
+                                | "key"
+                                | "label"
+                                | "present"
+                                | "unit"
+                                | "title"
+                                | "description"
+                        )
+                    );
+                    return !plain && (is_global(n) || rows.iter().any(|r| r == n));
+                }
+                _ => return false,
+            }
+        }
+    };
+    let is_literal = |e: &Expr| {
+        matches!(
+            e.kind,
+            ExprKind::Num(_) | ExprKind::Str(_) | ExprKind::Bool(_)
+        ) || matches!(&e.kind, ExprKind::Unary(_, inner) if matches!(inner.kind, ExprKind::Num(_)))
+    };
+    let mut diags = Diagnostics::default();
+    let mut stack: Vec<(usize, Expr)> = exprs
+        .into_iter()
+        .filter_map(|(at, text)| parse(text).ok().map(|e| (at, e)))
+        .collect();
+    while let Some((at, e)) = stack.pop() {
+        match e.kind {
+            ExprKind::Binary(op, l, r) => {
+                let compares = matches!(
+                    op,
+                    BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+                );
+                let figure = [&*l, &*r]
+                    .into_iter()
+                    .find(|side| is_figure(side))
+                    .filter(|_| is_literal(&l) || is_literal(&r));
+                if let Some(fig) = figure.filter(|_| compares) {
+                    let whole = &body[at + e.span.start..at + e.span.end];
+                    let path = &body[at + fig.span.start..at + fig.span.end];
+                    let fixed = whole.replacen(path, &format!("{path}.value"), 1);
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "`{whole}` compares a figure with a written value"
+                        ))
+                        .at(
+                            sources,
+                            article.body_pos(at + e.span.start..at + e.span.end),
+                        )
+                        .label(
+                            "a figure has a unit and a display, it is not a plain number or text",
+                        )
+                        .help(
+                            if [&*l, &*r]
+                                .iter()
+                                .any(|e| matches!(e.kind, ExprKind::Str(_)))
+                            {
+                                format!("compare its text: `{fixed}`")
+                            } else {
+                                format!("compare its number, in the unit it is shown in: `{fixed}`")
+                            },
+                        ),
+                    );
+                } else {
+                    stack.push((at, *l));
+                    stack.push((at, *r));
+                }
+            }
+            ExprKind::Unary(_, inner) => stack.push((at, *inner)),
+            ExprKind::Cond {
+                then,
+                cond,
+                otherwise,
+            } => {
+                stack.push((at, *then));
+                stack.push((at, *cond));
+                stack.push((at, *otherwise));
+            }
+            ExprKind::Call { args, kwargs, .. } => {
+                stack.extend(args.into_iter().map(|a| (at, a)));
+                stack.extend(kwargs.into_iter().map(|(_, a)| (at, a)));
+            }
+            _ => {}
+        }
+    }
+    diags.sort();
+    diags
 }
 
 /// How many failing values of one article are reported before the rest are left for the next build.
@@ -173,7 +324,15 @@ fn diagnose(
             let start = body[..range.start]
                 .trim_end_matches(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
                 .len();
-            let snippet = &body[start..range.end];
+            let mut snippet = &body[start..range.end];
+            let mut start = start;
+            // `{% if name > 3 %}`: the range covers the condition; take its first value.
+            for keyword in ["if ", "elif "] {
+                if let Some(rest) = snippet.strip_prefix(keyword) {
+                    start += keyword.len();
+                    snippet = rest.split_whitespace().next().unwrap_or(rest);
+                }
+            }
             let head = snippet.split('|').next().unwrap_or(snippet);
             let expr = head.trim();
             let expr_start = start + (head.len() - head.trim_start().len());
@@ -237,6 +396,12 @@ fn diagnose(
              column of the dataset; then write that name here",
             expr.trim()
         ));
+    }
+    if detail.starts_with("can only sum numbers") {
+        d = d.help(
+            "a figure has a unit: sum the numbers with `|map(attribute=\"value\")|sum`, or \
+             declare the total as a named figure (`formula: sum(dataset.column)`) so it keeps its unit",
+        );
     }
     if let Some(loc) = &mut d.location {
         loc.file = crate::diag::display_path(&article.path);

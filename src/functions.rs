@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr};
+use minijinja::value::{DynObject, Enumerator, Kwargs, Object, ObjectRepr};
 use minijinja::{Environment, Error, ErrorKind, State, Value};
 
 use crate::data::{ColType, Dataset, Value as Cell};
@@ -320,6 +320,23 @@ impl Object for CellObj {
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text())
+    }
+
+    /// `a.tok_s > b.tok_s`, `|sort`, `|min`, `|max` compare the quantities (in base units), never
+    /// the shown text; text values compare as text, and a missing value comes first.
+    fn custom_cmp(self: &Arc<Self>, other: &DynObject) -> Option<std::cmp::Ordering> {
+        let other = other.downcast_ref::<CellObj>()?;
+        let model = &self.scope.model;
+        let ((fa, a), (fb, b)) = (model.get(self.at), model.get(other.at));
+        Some(match (a, b) {
+            (Cell::Missing, Cell::Missing) => std::cmp::Ordering::Equal,
+            (Cell::Missing, _) => std::cmp::Ordering::Less,
+            (_, Cell::Missing) => std::cmp::Ordering::Greater,
+            _ => match (a.number(), b.number()) {
+                (Some(x), Some(y)) if fa.unit.dim == fb.unit.dim => x.total_cmp(&y),
+                _ => model.display(fa, a).cmp(&model.display(fb, b)),
+            },
+        })
     }
 }
 

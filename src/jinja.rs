@@ -279,53 +279,86 @@ const BLOCK_KEYWORDS: &[&str] = &[
     "autoescape",
 ];
 
-/// Reads the `{% ... %}` tags of `text` (skipping `{#! ... !#}` comments and raw blocks) and
-/// pairs each opening tag with its `end...` tag.
-pub fn block_shape(text: &str) -> BlockShape {
-    let mut shape = BlockShape::default();
+/// A tag of a template: `{{ ... }}` (a value) or `{% ... %}` (a statement), with the byte range
+/// of the whole tag and of its inside (without `-`/`+` whitespace markers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tag {
+    pub statement: bool,
+    pub start: usize,
+    pub end: usize,
+    pub inner: std::ops::Range<usize>,
+}
+
+/// The tags of a template, in order, skipping `{#! ... !#}` comments and the inside of raw
+/// blocks; an unclosed tag ends the list.
+pub fn tags(text: &str) -> Vec<Tag> {
+    let mut out = Vec::new();
     let mut at = 0;
-    while let Some(found) = text[at..].find("{%").map(|i| at + i) {
-        if let Some(c) = text[at..found].find("{#!") {
-            // A comment opened before this tag: skip to its end.
-            let cstart = at + c;
-            match text[cstart..].find("!#}") {
+    while let Some(open) = text[at..].find(['{']).map(|i| at + i) {
+        let rest = &text[open..];
+        let (close_with, statement) = if rest.starts_with("{#!") {
+            match rest.find("!#}") {
                 Some(e) => {
-                    at = cstart + e + 3;
+                    at = open + e + 3;
                     continue;
                 }
                 None => break,
             }
-        }
-        let Some(close) = text[found..].find("%}").map(|i| found + i + 2) else {
+        } else if rest.starts_with("{{") {
+            ("}}", false)
+        } else if rest.starts_with("{%") {
+            ("%}", true)
+        } else {
+            at = open + 1;
+            continue;
+        };
+        let Some(close) = rest[2..].find(close_with).map(|i| open + 2 + i) else {
             break;
         };
-        let inner = text[found + 2..close - 2].trim_matches(|c: char| c == '-' || c == '+');
+        let raw = &text[open + 2..close];
+        let lead = raw.len() - raw.trim_start_matches(['-', '+']).len();
+        let trail = raw.len() - raw.trim_end_matches(['-', '+']).len();
+        let tag = Tag {
+            statement,
+            start: open,
+            end: close + 2,
+            inner: open + 2 + lead..close - trail,
+        };
+        at = tag.end;
+        let is_raw = statement && text[tag.inner.clone()].split_whitespace().next() == Some("raw");
+        out.push(tag);
+        if is_raw {
+            match text[at..].find("endraw") {
+                // Back to the `{%` of the end tag.
+                Some(e) => at = text[..at + e].rfind("{%").unwrap_or(at + e),
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+/// Reads the `{% ... %}` tags of `text` (skipping `{#! ... !#}` comments and raw blocks) and
+/// pairs each opening tag with its `end...` tag.
+pub fn block_shape(text: &str) -> BlockShape {
+    let mut shape = BlockShape::default();
+    for t in tags(text).into_iter().filter(|t| t.statement) {
+        let inner = &text[t.inner.clone()];
         let keyword = inner.split_whitespace().next().unwrap_or("");
         let tag = BlockTag {
             keyword: keyword.to_string(),
-            start: found,
-            len: close - found,
+            start: t.start,
+            len: t.end - t.start,
         };
-        at = close;
-        if keyword == "raw" {
-            match text[at..].find("endraw") {
-                Some(e) => {
-                    at += e;
-                    continue;
-                }
-                None => {
-                    shape.open.push(tag);
-                    break;
-                }
-            }
-        }
-        let opens = BLOCK_KEYWORDS.contains(&keyword) || (keyword == "set" && !inner.contains('='));
+        let opens = BLOCK_KEYWORDS.contains(&keyword)
+            || keyword == "raw"
+            || (keyword == "set" && !inner.contains('='));
         if opens {
             shape.open.push(tag);
         } else if let Some(closed) = keyword.strip_prefix("end") {
             if shape.open.last().is_some_and(|o| o.keyword == closed) {
                 shape.open.pop();
-            } else if BLOCK_KEYWORDS.contains(&closed) || closed == "set" {
+            } else if BLOCK_KEYWORDS.contains(&closed) || closed == "set" || closed == "raw" {
                 shape.mismatch = Some((tag, shape.open.last().cloned()));
                 return shape;
             }

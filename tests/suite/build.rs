@@ -326,3 +326,32 @@ fn files_next_to_articles_are_published_with_them_and_links_to_them_are_checked(
         run.stderr
     );
 }
+
+#[test]
+fn templates_sort_and_compare_figures_by_their_numbers() {
+    let wiki = Wiki::fixture("build/ripple");
+    // Shown as text, 128 < 80 < 87-112 and 345 W < 351 W < 413 W; as numbers 80 < 87-112 < 128.
+    wiki.write(
+        "content/order.md",
+        "---\ntitle: Order\n---\n\
+         Fastest first: {% for g in gpus|sort(attribute=\"tok_s\", reverse=true) %}{{ g.name }}; {% endfor %}\n\n\
+         Slowest: {{ gpus|map(attribute=\"tok_s\")|min }}. Fastest: {{ gpus|map(attribute=\"tok_s\")|max }}.\n\n\
+         Least power: {{ gpus|map(attribute=\"watts\")|min }}.\n\n\
+         {% if gpus[\"rtx-3090\"].tok_s > gpus[\"rx-7900-xtx\"].tok_s %}The 3090 is faster.{% else %}The 3090 is slower.{% endif %}\n\n\
+         {% if gpus[\"rtx-4090\"].tok_s.value > 1000 %}Over a thousand.{% else %}Under a thousand.{% endif %}\n",
+    );
+    let run = wiki.build();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = text_of(&wiki.main_of("order/index.html"));
+    assert!(
+        text.contains("Fastest first: RTX 4090; RTX 3090; RX 7900 XTX;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Slowest: 80 tok/s. Fastest: 128 tok/s."),
+        "{text}"
+    );
+    assert!(text.contains("Least power: 345 W."), "{text}");
+    assert!(text.contains("The 3090 is faster."), "{text}");
+    assert!(text.contains("Under a thousand."), "{text}");
+}

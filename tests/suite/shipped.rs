@@ -161,7 +161,10 @@ fn editing_one_gpus_speed_changes_exactly_the_dependent_pages() {
         "data/gpus.yaml",
         &line,
         &edited,
-        &["consumer_gpu_specs/rtx-4090/tok_s", "gpu_power/rtx-4090/eur_per_mtok"],
+        &[
+            "consumer_gpu_specs/rtx-4090/tok_s",
+            "gpu_power/rtx-4090/eur_per_mtok",
+        ],
     );
 }
 
