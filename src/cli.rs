@@ -59,6 +59,9 @@ pub enum Command {
         /// Also check http(s) links (needs network; results are cached)
         #[arg(long)]
         external: bool,
+        /// Fail on warnings too (stale inputs, red links set to warn, slow links)
+        #[arg(long)]
+        strict: bool,
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,

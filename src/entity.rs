@@ -248,9 +248,16 @@ fn row_link(inputs: &Inputs, ds: usize, row: usize) -> serde_json::Value {
     json!({ "title": inputs.addresses.row_title(model, ds, row), "url": url, "key": &*d.row_keys[row] })
 }
 
-fn column_value(d: &Dataset, ci: usize) -> serde_json::Value {
+fn column_value(model: &Model, ds: usize, ci: usize) -> serde_json::Value {
+    let d = &model.data.datasets[ds];
     let f = &d.columns[ci].field;
+    let stale = model
+        .stale
+        .columns
+        .get(&(ds, ci))
+        .map(|s| model.stale.note(s));
     json!({
+        "stale": stale,
         "name": f.name, "title": f.title, "unit": f.unit.symbol, "type": f.ty.name(),
         "description": f.description, "derived": f.is_derived(), "numeric": f.ty.is_numeric(),
         "formula": f.formula.as_ref().map(|x| x.text.trim().to_string()),
@@ -275,7 +282,7 @@ fn entity_value(
         .enumerate()
         .filter(|(ci, _)| *ci != d.key)
         .map(|(ci, c)| {
-            let mut v = column_value(d, ci);
+            let mut v = column_value(model, ds, ci);
             let cell = &c.cells[row];
             v["value"] = json!(model.display(&c.field, cell));
             v["missing"] = json!(matches!(cell, Value::Missing));
@@ -322,8 +329,9 @@ fn entity_value(
 fn dataset_value(inputs: &Inputs, ds: usize) -> serde_json::Value {
     let model = inputs.model;
     let d = &model.data.datasets[ds];
-    let columns: Vec<serde_json::Value> =
-        (0..d.columns.len()).map(|ci| column_value(d, ci)).collect();
+    let columns: Vec<serde_json::Value> = (0..d.columns.len())
+        .map(|ci| column_value(model, ds, ci))
+        .collect();
     let shown = d.len().min(DATASET_PAGE_ROWS);
     let rows: Vec<serde_json::Value> = (0..shown)
         .map(|row| {
@@ -393,6 +401,11 @@ impl Provenance<'_> {
                 (place, account(field, Some(d)))
             }
         }
+    }
+
+    /// The stale note of a value, if it is an input older than the wiki allows.
+    pub fn stale(&self, r: ValueRef) -> Option<String> {
+        self.model.stale(r).map(|s| self.model.stale.note(s))
     }
 }
 

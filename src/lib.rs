@@ -38,6 +38,7 @@ pub mod query;
 pub mod serve;
 pub mod site;
 pub mod source;
+pub mod stale;
 pub mod table;
 pub mod term;
 pub mod theme;

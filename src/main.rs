@@ -42,9 +42,10 @@ fn main() -> ExitCode {
         Command::Check {
             common,
             external,
+            strict,
             format,
         } => with_threads(&common, || {
-            cmd::check::run(&locate(&common, None), external, format)
+            cmd::check::run(&locate(&common, None), external, strict, format)
         }),
     };
     match outcome {

@@ -534,9 +534,21 @@ fn push_figures<'e>(text: &str, links: &LinkResolver, linkable: bool, out: &mut 
         let (at, shown) = &links.figures[i];
         match links.provenance.filter(|_| linkable) {
             Some(p) => {
-                let (place, account) = p.of(*at);
+                let (place, mut account) = p.of(*at);
+                // A stale input says so to every reader: in the title, by its underline, and
+                // in words for screen readers.
+                let (class, hidden) = match p.stale(*at) {
+                    Some(note) => {
+                        account = format!("{account}; stale: {note}");
+                        (
+                            "figure stale",
+                            "<span class=\"visually-hidden\"> (stale)</span>".to_string(),
+                        )
+                    }
+                    None => ("figure", String::new()),
+                };
                 out.push(Event::InlineHtml(CowStr::from(format!(
-                    "<a class=\"figure\" href=\"{}{}\" title=\"{}\">{}</a>",
+                    "<a class=\"{class}\" href=\"{}{}\" title=\"{}\">{}{hidden}</a>",
                     root_prefix(links.slug),
                     escape_html(&place),
                     escape_html(&account),

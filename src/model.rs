@@ -16,6 +16,8 @@ pub struct Model {
     pub formulas: BTreeMap<Dep, Compiled>,
     /// Filters and indexes shared by every page's tables.
     pub queries: crate::query::QueryCache,
+    /// The inputs older than the wiki allows (see `stale.rs`).
+    pub stale: crate::stale::Staleness,
 }
 
 /// A reference to one value of the model: a cell or a parameter/figure.
@@ -32,6 +34,15 @@ impl Model {
             data,
             formulas,
             queries: crate::query::QueryCache::default(),
+            stale: crate::stale::Staleness::default(),
+        }
+    }
+
+    /// Why a value is stale, if it is an input older than the wiki allows.
+    pub fn stale(&self, r: ValueRef) -> Option<&crate::stale::Stale> {
+        match r {
+            ValueRef::Global(g) => self.stale.globals.get(&g),
+            ValueRef::Cell { ds, col, .. } => self.stale.columns.get(&(ds, col)),
         }
     }
 

@@ -37,7 +37,18 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
     let mut clock = Stopwatch::new();
     let data = crate::data::load_datasets(project, sources)?;
     clock.lap("data");
-    let model = Arc::new(crate::formula::evaluate(data, sources)?);
+    let mut model = crate::formula::evaluate(data, sources)?;
+    let (stale, problems) = crate::stale::assess(
+        &model.data,
+        project.config.today(),
+        project.config.stale_after_months(),
+        sources,
+    );
+    if problems.has_errors() {
+        return Err(problems);
+    }
+    model.stale = stale;
+    let model = Arc::new(model);
     clock.lap("formulas");
     let errata = Arc::new(crate::errata::find(&model, &project.config.errata));
     let mut articles = crate::content::load_articles(project, sources)?;

@@ -45,6 +45,12 @@ pub struct SiteConfig {
     pub links: LinksConfig,
     pub errata: ErrataConfig,
     pub lint: LintConfig,
+    /// The date the wiki is judged at (`2026-12`): input ages are measured against it, never
+    /// against the clock. Without it, `SOURCE_DATE_EPOCH` is used if set.
+    pub as_of: Option<String>,
+    /// The most an input's as-of date may lag behind `as_of` (`12 months`) before pages and
+    /// `check` flag it as stale; a dataset may set its own.
+    pub stale_after: Option<String>,
 }
 
 impl Default for SiteConfig {
@@ -57,6 +63,8 @@ impl Default for SiteConfig {
             links: LinksConfig::default(),
             errata: ErrataConfig::default(),
             lint: LintConfig::default(),
+            as_of: None,
+            stale_after: None,
         }
     }
 }
@@ -153,6 +161,26 @@ impl Default for LintConfig {
             duplicated_facts: true,
             min_digits: 2,
         }
+    }
+}
+
+impl SiteConfig {
+    /// The date input ages are measured against: `as_of:`, or else `SOURCE_DATE_EPOCH`.
+    pub fn today(&self) -> Option<crate::stale::Month> {
+        match &self.as_of {
+            Some(date) => crate::stale::Month::parse(date),
+            None => std::env::var("SOURCE_DATE_EPOCH")
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .map(crate::stale::Month::from_unix),
+        }
+    }
+
+    /// `stale_after:` in months, once validated.
+    pub fn stale_after_months(&self) -> Option<u32> {
+        self.stale_after
+            .as_deref()
+            .and_then(|a| crate::stale::parse_age(a).ok())
     }
 }
 
@@ -267,6 +295,22 @@ fn validate(
                     .help("write the address the site is served from, such as `https://wiki.example.org/`"),
                 at(&["base_url"], None),
             ));
+        }
+    }
+    if let Some(date) = &config.as_of {
+        if crate::stale::Month::parse(date).is_none() {
+            diags.push(place(
+                Diagnostic::error(format!("`as_of: {date}` is not a date driftless can read"))
+                    .help(
+                        "write the date the wiki is judged at, such as `2026-12` or `2026-12-02`",
+                    ),
+                at(&["as_of"], None),
+            ));
+        }
+    }
+    if let Some(age) = &config.stale_after {
+        if let Err(why) = crate::stale::parse_age(age) {
+            diags.push(place(Diagnostic::error(why), at(&["stale_after"], None)));
         }
     }
     for (i, pattern) in config.links.exclude.iter().enumerate() {

@@ -102,9 +102,20 @@ pub fn render(
             .description
             .as_deref()
             .map_or(String::new(), |t| format!(" title=\"{}\"", escape_html(t)));
+        // A stale column says so in its header, in words (not only by colour).
+        let stale = model
+            .stale
+            .columns
+            .get(&(c.ds, c.col))
+            .map_or(String::new(), |s| {
+                format!(
+                    " <span class=\"stale-mark\">(as of {})</span>",
+                    escape_html(&s.as_of)
+                )
+            });
         let _ = write!(
             out,
-            "<th scope=\"col\"{class}{title}>{}</th>",
+            "<th scope=\"col\"{class}{title}>{}{stale}</th>",
             escape_html(h)
         );
     }
@@ -120,7 +131,11 @@ pub fn render(
                 classes.push("num");
             }
             let mut title = String::new();
-            if let Some(f) = &field.formula {
+            let stale = model.stale.columns.get(&(c.ds, c.col));
+            if let Some(s) = stale {
+                classes.push("stale");
+                title = format!(" title=\"{}\"", escape_html(&model.stale.note(s)));
+            } else if let Some(f) = &field.formula {
                 classes.push("derived");
                 any_derived = true;
                 title = format!(" title=\"= {}\"", escape_html(f.text.trim()));
@@ -147,7 +162,24 @@ pub fn render(
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
-    let note = table_note(model, ds, any_derived, any_printed, root);
+    let mut note = table_note(model, ds, any_derived, any_printed, root);
+    let stale: Vec<String> = cols
+        .iter()
+        .filter_map(|c| {
+            let s = model.stale.columns.get(&(c.ds, c.col))?;
+            Some(format!(
+                "{} was {}.",
+                escape_html(&c.field(model).title),
+                escape_html(&model.stale.note(s))
+            ))
+        })
+        .collect();
+    if !stale.is_empty() {
+        note = format!(
+            "<span class=\"stale-key\">Stale:</span> {} {note}",
+            stale.join(" ")
+        );
+    }
     if !note.is_empty() {
         let _ = write!(out, "<p class=\"table-note\">{note}</p>");
     }

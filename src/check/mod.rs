@@ -33,6 +33,8 @@ pub struct Report {
     pub claims: usize,
     pub internal_links: usize,
     pub external_links: usize,
+    /// Inputs (columns and parameters) older than the wiki's `stale_after`.
+    pub stale_inputs: usize,
     /// How the derived values changed since the last commit of `values.lock` (git only): a
     /// summary line, then one line per change.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,7 +50,12 @@ impl Report {
 }
 
 /// Runs every check. `Err` is an I/O problem (exit code 2), not a finding.
-pub fn run(project: &Project, sources: &SourceMap, external: bool) -> Result<Report, String> {
+pub fn run(
+    project: &Project,
+    sources: &SourceMap,
+    external: bool,
+    strict: bool,
+) -> Result<Report, String> {
     let started = Instant::now();
     let mut report = Report::default();
     let build = match crate::pipeline::run(project, sources) {
@@ -75,6 +82,9 @@ pub fn run(project: &Project, sources: &SourceMap, external: bool) -> Result<Rep
     report.claims = build.pages.iter().map(|p| p.claims.len()).sum();
     diags.extend(lock::compare(project, &build, sources));
     report.since_commit = lock::since_commit(project, &build);
+    let stale = crate::stale::findings(&build.model.data, &build.model.stale, sources);
+    report.stale_inputs = stale.len();
+    diags.extend(stale);
     if project.config.lint.duplicated_facts {
         diags.extend(facts::duplicated_facts(&build.model.data, sources));
     }
@@ -85,6 +95,11 @@ pub fn run(project: &Project, sources: &SourceMap, external: bool) -> Result<Rep
     report.internal_links = checked.internal;
     report.external_links = checked.external;
     diags.extend(found);
+    if strict {
+        for d in &mut diags.0 {
+            d.severity = crate::diag::Severity::Error;
+        }
+    }
     diags.sort();
     report.findings = diags.0;
     report.seconds = started.elapsed().as_secs_f64();

@@ -6,13 +6,13 @@ use crate::project::Locate;
 use crate::source::SourceMap;
 
 /// Checks the wiki.
-pub fn run(locate: &Locate, external: bool, format: Format) -> Outcome {
+pub fn run(locate: &Locate, external: bool, strict: bool, format: Format) -> Outcome {
     let sources = SourceMap::default();
     let project = match super::discover(locate, &sources) {
         Ok(p) => p,
         Err(outcome) => return outcome,
     };
-    let report = match crate::check::run(&project, &sources, external) {
+    let report = match crate::check::run(&project, &sources, external, strict) {
         Ok(r) => r,
         Err(e) => return Outcome::Failure(e),
     };
@@ -46,10 +46,15 @@ pub fn run(locate: &Locate, external: bool, format: Format) -> Outcome {
                     String::new()
                 },
                 report.seconds,
-                if report.is_clean() {
-                    "no problems"
+                if !report.is_clean() {
+                    "problems found".to_string()
+                } else if report.findings.is_empty() {
+                    "no problems".to_string()
                 } else {
-                    "problems found"
+                    format!(
+                        "no errors, {}",
+                        super::count(report.findings.len(), "warning", "warnings")
+                    )
                 }
             );
         }

@@ -181,8 +181,12 @@ pub struct Meta {
     pub source: Option<String>,
     pub source_url: Option<String>,
     pub as_of: Option<String>,
+    /// Where `as_of` is written.
+    pub as_of_pos: Option<Pos>,
     /// Where the figures appear in the source article (for the errata page).
     pub origin: Option<String>,
+    /// The most its inputs' as-of date may lag behind the wiki's date, in months.
+    pub stale_after: Option<u32>,
 }
 
 /// One dataset: a table of rows with typed, unit-carrying columns.

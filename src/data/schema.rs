@@ -27,6 +27,7 @@ const DATASET_KEYS: &[&str] = &[
     "rows",
     "delimiter",
     "pages",
+    "stale_after",
 ];
 const COLUMN_KEYS: &[&str] = &[
     "type",
@@ -192,7 +193,22 @@ fn meta(e: &Entries, default_title: &str, sources: &SourceMap, diags: &mut Diagn
         source: e.text("source", sources, diags),
         source_url,
         as_of: e.text("as_of", sources, diags),
+        as_of_pos: e.get("as_of").map(|n| n.pos),
         origin: e.text("origin", sources, diags),
+        stale_after: e.text("stale_after", sources, diags).and_then(|age| {
+            match crate::stale::parse_age(&age) {
+                Ok(months) => Some(months),
+                Err(why) => {
+                    let pos = e.get("stale_after").map(|n| n.pos);
+                    let d = Diagnostic::error(why);
+                    diags.push(match pos {
+                        Some(p) => d.at(sources, p),
+                        None => d,
+                    });
+                    None
+                }
+            }
+        }),
     }
 }
 

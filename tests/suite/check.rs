@@ -413,3 +413,68 @@ fn a_measured_number_stored_in_two_datasets_is_a_possible_duplicated_fact() {
     let run = wiki.run(&["check"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+#[test]
+fn inputs_older_than_stale_after_are_flagged_on_pages_and_by_check() {
+    let wiki = Wiki::fixture("build/ripple");
+    // The GPU data is as of 2026-04; judged at 2027-06 it is 14 months old.
+    wiki.write(
+        "driftless.yaml",
+        "title: Ripple\nas_of: 2027-06\nstale_after: 12 months\n",
+    );
+    wiki.build();
+    let page = wiki.main_of("speed/index.html");
+    assert!(
+        page.contains("Speed (tok/s) <span class=\"stale-mark\">(as of 2026-04)</span>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "Speed was last confirmed 2026-04, 14 months before 2027-06, more than the 12 allowed."
+        ),
+        "{page}"
+    );
+    // A figure in prose: marked, with the reason in its title and in words for screen readers.
+    assert!(page.contains("<a class=\"figure stale\""), "{page}");
+    assert!(
+        page.contains("<span class=\"visually-hidden\"> (stale)</span>"),
+        "{page}"
+    );
+    // Derived values are not inputs: never marked stale themselves.
+    assert!(!page.contains("derived stale"), "{page}");
+    let site = wiki.site_files();
+
+    let run = wiki.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("warning: stale input: `gpus.tok_s` was last confirmed 2026-04, 14 months before 2027-06, more than the 12 allowed"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("--> data/gpus.yaml:"), "{}", run.stdout);
+    assert!(run.stdout.contains("no errors, "), "{}", run.stdout);
+    let strict = wiki.run(&["check", "--strict"]);
+    assert_eq!(strict.code, 1, "{}", strict.stdout);
+    assert!(
+        strict.stdout.contains("error: stale input: `gpus.tok_s`"),
+        "{}",
+        strict.stdout
+    );
+
+    // A dataset allows more: nothing is stale, and no clock decides it.
+    wiki.edit(
+        "data/gpus.yaml",
+        "as_of: 2026-04\n",
+        "as_of: 2026-04\nstale_after: 2 years\n",
+    );
+    let run = wiki.run(&["check"]);
+    assert!(!run.stdout.contains("stale input: `gpus"), "{}", run.stdout);
+
+    // Without `as_of`, SOURCE_DATE_EPOCH states the date (2027-06-15); the pages are the same
+    // bytes as when driftless.yaml said 2027-06.
+    wiki.edit("data/gpus.yaml", "stale_after: 2 years\n", "");
+    wiki.write("driftless.yaml", "title: Ripple\nstale_after: 12 months\n");
+    let run = wiki.run_env(&["build"], &[("SOURCE_DATE_EPOCH", "1813017600")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(site, wiki.site_files());
+}

@@ -76,6 +76,14 @@ impl Wiki {
         self.finish(command)
     }
 
+    /// Runs `driftless <args> --root <wiki>` with environment variables set.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_driftless"));
+        command.args(args).arg("--root").arg(&self.root);
+        command.envs(env.iter().copied());
+        self.finish(command)
+    }
+
     /// Runs the command and keeps what it printed, with the wiki's path shown as `<root>`.
     fn finish(&self, mut command: Command) -> Run {
         let out = command.output().expect("run driftless");
