@@ -824,34 +824,203 @@ fn claim(state: &State, formula_text: String, message: Option<String>) -> Result
 
 /// `chart(dataset, x="label column", y="value column", where=..., sort=..., title=...)`
 fn chart(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error> {
+    use crate::chart::{Kind, Spec};
     let scope = scope(state)?;
     let model = &scope.model;
     let ds = dataset_arg(&scope, &dataset)?;
     let d = &model.data.datasets[ds];
+    let kind_name = kw_str(&kwargs, "kind")?.unwrap_or_else(|| "bar".to_string());
+    let kind = Kind::parse(&kind_name).ok_or_else(|| {
+        invalid(format!(
+            "`kind=\"{kind_name}\"` is not a chart kind: write \"bar\", \"line\" or \"scatter\""
+        ))
+    })?;
     let x: Option<String> = kw_str(&kwargs, "x")?;
-    let y: String = kwargs.get("y")?;
+    let y: Value = kwargs.get("y")?;
+    let label: Option<String> = kw_str(&kwargs, "label")?;
     let filter = kw_str(&kwargs, "where")?;
     let sort = kw_str(&kwargs, "sort")?;
     let title = kw_str(&kwargs, "title")?;
+    let description = kw_str(&kwargs, "description")?;
+    let reference: Option<Value> = kwargs.get("ref")?;
+    let ref_label = kw_str(&kwargs, "ref_label")?;
+    let log: Option<Value> = kwargs.get("log")?;
     kwargs.assert_all_used()?;
-    let ycol = column_arg(d, &y)?;
-    let xcol = match &x {
-        Some(x) => Some(column_arg(d, x)?),
-        None => d.label,
+    let ys: Vec<String> = match y.as_str() {
+        Some(one) => vec![one.to_string()],
+        None => y
+            .try_iter()
+            .map_err(|_| invalid("`y=` is a column name or a list of column names"))?
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| invalid("`y=` is a column name or a list of column names"))?,
+    };
+    if ys.is_empty() {
+        return Err(invalid("`y=` names no column"));
+    }
+    let ys: Vec<TableCol> = ys
+        .iter()
+        .map(|c| table_column(model, ds, c))
+        .collect::<Result<_, _>>()?;
+    let numeric = |c: &TableCol, arg: &str| {
+        let f = c.field(model);
+        if f.ty.is_numeric() {
+            Ok(())
+        } else {
+            Err(invalid(format!(
+                "`{arg}` of a chart must be a number column; `{}` is {}",
+                f.name,
+                f.ty.name()
+            )))
+        }
+    };
+    for c in &ys {
+        numeric(c, "y")?;
+        let (first, this) = (ys[0].field(model), c.field(model));
+        if this.unit.dim != first.unit.dim {
+            return Err(invalid(format!(
+                "the values of one chart share an axis: `{}` is in {} but `{}` is in {}",
+                first.name, first.unit.symbol, this.name, this.unit.symbol
+            )));
+        }
+    }
+    // A bar chart's `x` names its bars (as `label` does); a line or scatter chart's is its
+    // horizontal axis.
+    let (xcol, label_name) = match kind {
+        Kind::Bar => (None, label.or(x)),
+        Kind::Line | Kind::Scatter => {
+            let Some(x) = x else {
+                return Err(invalid(format!(
+                    "a {kind_name} chart needs `x=`, the column of its horizontal axis"
+                )));
+            };
+            let c = table_column(model, ds, &x)?;
+            numeric(&c, "x")?;
+            (Some(c), label)
+        }
+    };
+    let label_col = match label_name {
+        Some(l) => Some(table_column(model, ds, &l)?),
+        None => d.label.map(|col| TableCol { via: None, ds, col }),
+    };
+    let (log_x, log_y) = match &log {
+        None => (false, false),
+        Some(v) if v.kind() == minijinja::value::ValueKind::Bool => {
+            let on = v.is_true();
+            if kind == Kind::Bar {
+                (on, false)
+            } else {
+                (false, on)
+            }
+        }
+        Some(v) => match v.as_str() {
+            Some("x") => (true, false),
+            Some("y") => (false, true),
+            Some("xy") => (true, true),
+            _ => {
+                return Err(invalid(
+                    "`log=` is true (the value axis), \"x\", \"y\" or \"xy\"",
+                ))
+            }
+        },
     };
     let mut rows = filtered_rows(model, ds, filter.as_deref())?;
     if let Some(s) = &sort {
         sort_rows(model, ds, &mut rows, s)?;
+    } else if let Some(c) = xcol.filter(|_| kind == Kind::Line) {
+        // A line goes from left to right.
+        let key = |r: usize| {
+            c.value_ref(model, ds, r)
+                .and_then(|at| model.get(at).1.number())
+                .unwrap_or(f64::INFINITY)
+        };
+        rows.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
     }
-    {
-        let mut rec = scope.lock();
-        rec.datasets.insert(ds);
-        for &row in &rows {
-            rec.values.insert(ValueRef::Cell { ds, row, col: ycol });
+    // A log axis cannot show zero or less: say which row has such a value.
+    let log_cols: Vec<&TableCol> = match kind {
+        Kind::Bar if log_x => ys.iter().collect(),
+        _ => ys
+            .iter()
+            .filter(|_| log_y)
+            .chain(xcol.iter().filter(|_| log_x))
+            .collect(),
+    };
+    for c in log_cols {
+        for &r in &rows {
+            let at = c.value_ref(model, ds, r);
+            if let Some(n) = at.and_then(|at| model.get(at).1.number()) {
+                if n <= 0.0 {
+                    return Err(invalid(format!(
+                        "a log scale cannot show `{}` of row `{}`, which is not above zero",
+                        c.field(model).name,
+                        d.row_keys[r]
+                    )));
+                }
+            }
         }
     }
-    let html = crate::chart::render(model, ds, xcol, ycol, &rows, title.as_deref());
+    let reference = match reference {
+        None => None,
+        Some(v) => {
+            let yfield = ys[0].field(model);
+            if let Some(cell) = v.downcast_object_ref::<CellObj>() {
+                let (field, value) = model.get(cell.at);
+                if field.unit.dim != yfield.unit.dim {
+                    return Err(invalid(format!(
+                        "`ref=` is in {}, but the chart's values are in {}",
+                        field.unit.symbol, yfield.unit.symbol
+                    )));
+                }
+                let n = value
+                    .number()
+                    .ok_or_else(|| invalid("`ref=` has no number"))?;
+                scope.record(cell.at);
+                // Named by its row where it has one: `Claude Sonnet 4.6: 1,470`.
+                let whose = match cell.at {
+                    ValueRef::Cell { ds, row, .. } => model.data.datasets[ds].row_label(row),
+                    ValueRef::Global(_) => field.title.clone(),
+                };
+                let name = ref_label
+                    .clone()
+                    .unwrap_or_else(|| format!("{whose}: {}", model.display(field, value)));
+                Some((n / yfield.unit.factor, name))
+            } else if let Some(n) = f64::try_from(v.clone()).ok().filter(|n| n.is_finite()) {
+                Some((
+                    n,
+                    ref_label.clone().unwrap_or_else(|| format_number_plain(n)),
+                ))
+            } else {
+                return Err(invalid("`ref=` is a figure (`ref=api_baseline_eur_per_mtok`) or a number in the chart's unit"));
+            }
+        }
+    };
+    let title =
+        title.unwrap_or_else(|| format!("{} by {}", ys[0].field(model).title, d.meta.title));
+    let spec = Spec {
+        kind,
+        ds,
+        label: label_col,
+        x: xcol,
+        ys,
+        rows,
+        title,
+        description,
+        reference,
+        log_x,
+        log_y,
+    };
+    {
+        let values = crate::chart::values(model, &spec);
+        let mut rec = scope.lock();
+        rec.datasets.insert(ds);
+        rec.values.extend(values);
+    }
+    let html = crate::chart::render(model, &spec);
     Ok(format!("\n\n{}\n\n", scope.block(html)))
+}
+
+fn format_number_plain(n: f64) -> String {
+    crate::format::format_number(n, crate::format::default_decimals(n))
 }
 
 /// `errata()`: the table of printed figures that disagree with the recomputed ones.

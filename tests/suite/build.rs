@@ -355,3 +355,79 @@ fn templates_sort_and_compare_figures_by_their_numbers() {
     assert!(text.contains("The 3090 is faster."), "{text}");
     assert!(text.contains("Under a thousand."), "{text}");
 }
+
+#[test]
+fn charts_draw_lines_points_grouped_bars_a_reference_and_log_scales() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.edit(
+        "data/gpus.yaml",
+        "  tokens_per_gb:\n",
+        "  idle_watts:\n    title: Idle\n    unit: W\n    precision: 0\n    formula: watts / 4\n  tokens_per_gb:\n",
+    );
+    wiki.write(
+        "content/charts.md",
+        "---\ntitle: Charts\n---\n\
+         {{ chart(gpus, kind=\"scatter\", x=\"watts\", y=\"tok_s\", title=\"Speed against power\", description=\"One point per card.\") }}\n\n\
+         {{ chart(gpus, kind=\"line\", x=\"vram\", y=[\"tok_s\"], sort=\"tok_s\", title=\"A line\") }}\n\n\
+         {{ chart(gpus, y=[\"watts\", \"idle_watts\"], title=\"Grouped\") }}\n\n\
+         {{ chart(gpus, y=\"eur_per_mtok\", ref=api_price, log=true, title=\"Against the API\") }}\n",
+    );
+    let run = wiki.build();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = wiki.main_of("charts/index.html");
+    let figures: Vec<&str> = html.split("<figure class=\"chart\">").skip(1).collect();
+    assert_eq!(figures.len(), 4, "{html}");
+    // A scatter plot: one point per row, its values in its title, its name beside it, and
+    // the data again as a table.
+    let scatter = figures[0];
+    assert_eq!(scatter.matches("<circle").count(), 3, "{scatter}");
+    assert!(
+        scatter.contains("<title>RTX 3090: 345 W, 87-112 tok/s</title>"),
+        "{scatter}"
+    );
+    assert!(
+        scatter.contains("aria-label=\"Speed against power. One point per card.\""),
+        "{scatter}"
+    );
+    assert!(scatter.contains("<summary>The data</summary>"), "{scatter}");
+    assert!(
+        scatter.contains("<tr><th scope=\"row\">RX 7900 XTX</th><td class=\"num\">351 W</td><td class=\"num\">80 tok/s</td></tr>"),
+        "{scatter}"
+    );
+    // A line: one polyline through every row.
+    assert_eq!(figures[1].matches("<polyline").count(), 1, "{}", figures[1]);
+    // Grouped bars: two bars a row and a legend.
+    assert_eq!(
+        figures[2].matches("<rect class=\"bar").count(),
+        6,
+        "{}",
+        figures[2]
+    );
+    assert!(figures[2].contains(">Idle</text>"), "{}", figures[2]);
+    // A reference line at a figure, named by it, on a log scale with round ticks.
+    let reference = figures[3];
+    assert!(reference.contains("class=\"reference\""), "{reference}");
+    assert!(
+        reference.contains(">API price: EUR 0.037/MTok</text>"),
+        "{reference}"
+    );
+    assert!(
+        reference.contains(">0.01</text>") && reference.contains(">0.1</text>"),
+        "{reference}"
+    );
+    // Charts show their values: a data edit changes them.
+    wiki.edit(
+        "data/gpus.csv",
+        "rtx-3090,RTX 3090,24,345,87-112",
+        "rtx-3090,RTX 3090,24,360,87-112",
+    );
+    wiki.build();
+    let html = wiki.main_of("charts/index.html");
+    assert!(
+        html.contains("<title>RTX 3090: 360 W, 87-112 tok/s</title>"),
+        "{html}"
+    );
+    let twice = wiki.site_files();
+    wiki.build();
+    assert_eq!(twice, wiki.site_files());
+}
