@@ -15,6 +15,8 @@ pub struct SiteInfo {
     pub title: String,
     pub description: Option<String>,
     pub base_url: Option<String>,
+    /// Whether the site has a search page (and every page a search box).
+    pub search: bool,
 }
 
 /// A link in the navigation or the list of articles.

@@ -35,6 +35,7 @@ pub mod pipeline;
 pub mod project;
 pub mod publish;
 pub mod query;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod source;

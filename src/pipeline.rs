@@ -149,6 +149,12 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
     clock.lap("layouts");
     let warnings = crate::check::internal::check(&articles, &pages, &output, sources)?;
     clock.lap("links");
+    if project.index_search {
+        let index = crate::search::index(&output.files)
+            .map_err(|e| Diagnostics::from(crate::diag::Diagnostic::error(e)))?;
+        output.files.extend(index);
+        clock.lap("search");
+    }
     let lock = crate::site::lock_file(&model);
     Ok(Build {
         output,

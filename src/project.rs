@@ -31,6 +31,9 @@ pub struct Project {
     pub config: SiteConfig,
     /// Whether articles with `draft: true` are built (`serve`) or left out (`build`, `check`).
     pub drafts: bool,
+    /// Whether the build indexes the site for search now (`serve` indexes after each reload,
+    /// off the path of the rebuild).
+    pub index_search: bool,
 }
 
 /// Settings from `driftless.yaml`. Every key is optional; unknown keys are errors.
@@ -51,6 +54,8 @@ pub struct SiteConfig {
     /// The most an input's as-of date may lag behind `as_of` (`12 months`) before pages and
     /// `check` flag it as stale; a dataset may set its own.
     pub stale_after: Option<String>,
+    /// Publish a full-text search index (`pagefind/`) and the search page.
+    pub search: bool,
 }
 
 impl Default for SiteConfig {
@@ -65,6 +70,7 @@ impl Default for SiteConfig {
             lint: LintConfig::default(),
             as_of: None,
             stale_after: None,
+            search: true,
         }
     }
 }
@@ -241,6 +247,7 @@ pub fn discover(
         content_dir,
         out_dir,
         root,
+        index_search: config.search,
         config,
         drafts: false,
     }))

@@ -252,6 +252,7 @@ pub fn assemble(
         title: config.title.clone(),
         description: config.description.clone(),
         base_url: config.base_url.clone(),
+        search: config.search,
     };
     let mut order: Vec<usize> = (0..articles.len())
         .filter(|&i| !articles[i].is_home())
@@ -399,6 +400,15 @@ pub fn assemble(
         }
         Err(e) => diags.push(layout_error(&e, "404.html", layouts, sources)),
     }
+    if site.search {
+        match search_page(&shared, layouts) {
+            Ok(html) => {
+                out.files
+                    .insert("search/index.html".into(), html.into_bytes());
+            }
+            Err(e) => diags.push(layout_error(&e, "search.html", layouts, sources)),
+        }
+    }
     copy_assets(project, &mut out, &mut diags);
     if let Some(base) = &site.base_url {
         let sitemap = sitemap(base, &out);
@@ -440,6 +450,26 @@ fn not_found_page(
     crate::layout::render_page(layouts, "404.html", shared, &info, None)
 }
 
+/// The search page: a form that works without script (it comes back to this page with `?q=`)
+/// and the theme's `search.js`, which asks the index in `pagefind/`.
+fn search_page(
+    shared: &crate::layout::Shared,
+    layouts: &crate::jinja::Layouts,
+) -> Result<String, minijinja::Error> {
+    let info = PageInfo {
+        title: "Search".into(),
+        description: None,
+        url: "search/".into(),
+        kind: "search",
+        content: String::new(),
+        toc: Vec::new(),
+        updated_from: Vec::new(),
+        draft: false,
+        backlinks: Vec::new(),
+    };
+    crate::layout::render_page(layouts, "search.html", shared, &info, None)
+}
+
 /// `sitemap.xml`: every page of the site at its address below `base_url`, in address order.
 fn sitemap(base: &str, out: &SiteOutput) -> String {
     let base = base.trim_end_matches('/');
@@ -450,6 +480,7 @@ fn sitemap(base: &str, out: &SiteOutput) -> String {
         .files
         .keys()
         .filter_map(|p| p.strip_suffix("index.html"))
+        .filter(|d| *d != "search/")
         .collect();
     dirs.sort_unstable();
     for dir in dirs {

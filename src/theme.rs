@@ -13,11 +13,14 @@ pub const LAYOUTS: &[(&str, &str)] = &[
     ("entity.html", include_str!("../templates/entity.html")),
     ("index.html", include_str!("../templates/index.html")),
     ("macros.html", include_str!("../templates/macros.html")),
+    ("search.html", include_str!("../templates/search.html")),
 ];
 
 /// The built-in assets, published under `assets/`: name under `templates/assets/`, bytes.
-pub const ASSETS: &[(&str, &[u8])] =
-    &[("style.css", include_bytes!("../templates/assets/style.css"))];
+pub const ASSETS: &[(&str, &[u8])] = &[
+    ("search.js", include_bytes!("../templates/assets/search.js")),
+    ("style.css", include_bytes!("../templates/assets/style.css")),
+];
 
 /// Where errors in a built-in layout are reported: a name that says the file is not in the wiki.
 pub fn layout_path(name: &str) -> std::path::PathBuf {

@@ -154,7 +154,10 @@ pub fn run(locate: &Locate, options: &Options) -> Outcome {
         let state = state.clone();
         let locate = locate.clone();
         let watcher = watcher.clone();
-        std::thread::spawn(move || rebuild_loop(&locate, &state, &watcher, &changes_rx));
+        std::thread::spawn(move || {
+            add_search_index(&state, 1);
+            rebuild_loop(&locate, &state, &watcher, &changes_rx);
+        });
     }
     if options.open {
         if let Err(e) = opener::open(&url) {
@@ -183,8 +186,10 @@ fn build(locate: &Locate) -> Result<BTreeMap<String, Vec<u8>>, String> {
         Ok(Err(d)) => return Err(d.render()),
         Err(e) => return Err(format!("error: {}\n", e.0)),
     };
-    // Drafts are shown while editing, marked as such.
+    // Drafts are shown while editing, marked as such. The search index is made after the
+    // pages are served (see `add_search_index`), so a save reloads without waiting for it.
     project.drafts = true;
+    project.index_search = false;
     match crate::pipeline::run(&project, &sources) {
         Ok(b) => Ok(b.output.files),
         Err(mut d) => {
@@ -219,7 +224,7 @@ fn rebuild_loop(
         let what = describe(&batch);
         let line = match result {
             Ok(files) => {
-                if previous.error.is_none() && files == previous.files {
+                if previous.error.is_none() && same_pages(&files, &previous.files) {
                     // A save that changed nothing the site shows: no reload.
                     crate::tell!(
                         "{what}: rebuilt in {} ms, no page changed",
@@ -267,7 +272,46 @@ fn rebuild_loop(
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
         let _ = state.reload.send(generation);
         crate::tell!("{line}");
+        add_search_index(state, generation);
     }
+}
+
+/// Whether two builds publish the same files, leaving out the search index (which the served
+/// site gets after each build).
+fn same_pages(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) -> bool {
+    let page = |(k, _): &(&String, &Vec<u8>)| !k.starts_with(crate::search::DIR);
+    a.iter().filter(page).eq(b.iter().filter(page))
+}
+
+/// Indexes the served pages for search, if the site has search and no newer build replaced
+/// them meanwhile. A failure leaves the site without results; the next build tries again.
+fn add_search_index(state: &State, generation: u64) {
+    let current = state.current();
+    if current.generation != generation || !current.files.contains_key("search/index.html") {
+        return;
+    }
+    let index = match crate::search::index(&current.files) {
+        Ok(index) => index,
+        Err(e) => {
+            crate::tell!("search: {e}");
+            return;
+        }
+    };
+    let mut served = state
+        .served
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if served.generation != generation {
+        return;
+    }
+    let mut files = served.files.clone();
+    files.retain(|k, _| !k.starts_with(crate::search::DIR));
+    files.extend(index);
+    *served = Arc::new(Served {
+        files,
+        error: served.error.clone(),
+        generation,
+    });
 }
 
 /// `data/gpus.csv changed`, `3 files changed`.

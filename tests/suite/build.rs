@@ -431,3 +431,47 @@ fn charts_draw_lines_points_grouped_bars_a_reference_and_log_scales() {
     wiki.build();
     assert_eq!(twice, wiki.site_files());
 }
+
+#[test]
+fn the_search_index_covers_pages_but_not_drafts_and_is_the_same_bytes_on_every_build() {
+    let wiki = Wiki::fixture("build/ripple");
+    wiki.write(
+        "content/notes.md",
+        "---\ntitle: Notes\ndraft: true\n---\nWork in progress about zanzibarite.\n",
+    );
+    wiki.build();
+    let files = wiki.site_files();
+    assert!(
+        files.contains_key("pagefind/pagefind.js"),
+        "{:?}",
+        files.keys()
+    );
+    assert!(files.contains_key("pagefind/wasm.en.pagefind"));
+    assert!(files.contains_key("assets/search.js"));
+    let entry = String::from_utf8(files["pagefind/pagefind-entry.json"].clone()).unwrap();
+    // The home page, two articles, the data catalog and the dataset page; not the draft, the
+    // search page or the 404 page.
+    assert!(entry.contains("\"page_count\":5"), "{entry}");
+    let marked = |page: &str| String::from_utf8_lossy(&files[page]).contains("data-pagefind-body");
+    assert!(marked("speed/index.html") && marked("data/gpus/index.html"));
+    assert!(!marked("404.html") && !marked("search/index.html"));
+    assert!(!files.contains_key("notes/index.html"));
+    // Every page has a search box that reaches the search page, without script.
+    let home = String::from_utf8_lossy(&files["speed/index.html"]).to_string();
+    assert!(
+        home.contains("<form class=\"site-search\" role=\"search\" action=\"..&#x2f;search/\">"),
+        "{home}"
+    );
+    // The same bytes with one thread or many.
+    let run = wiki.run(&["build", "--threads", "1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(files, wiki.site_files());
+    // `search: false` leaves it out.
+    wiki.write("driftless.yaml", "title: Ripple\nsearch: false\n");
+    wiki.build();
+    let files = wiki.site_files();
+    assert!(!files
+        .keys()
+        .any(|k| k.starts_with("pagefind/") || k.starts_with("search/")));
+    assert!(!String::from_utf8_lossy(&files["speed/index.html"]).contains("site-search"));
+}

@@ -40,6 +40,8 @@ fn a_failed_build_leaves_the_previous_site_as_it_was() {
 /// A wiki large enough that a build takes a while: the kill lands mid-way.
 fn large_wiki() -> Wiki {
     let wiki = Wiki::fixture("build/ripple");
+    // These tests are about publishing; indexing 3,000 pages for search would only slow them.
+    wiki.write("driftless.yaml", "title: Large\nsearch: false\n");
     for i in 0..3000 {
         wiki.write(
             &format!("content/bulk/page-{i:04}.md"),

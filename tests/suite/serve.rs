@@ -159,7 +159,7 @@ fn serve_reloads_after_a_data_edit_shows_errors_over_the_last_good_page_and_stop
     wait_for_reload(&mut events);
     assert!(server
         .next_rebuild()
-        .contains("data/params.yaml changed: rebuilt 6 pages"));
+        .contains("data/params.yaml changed: rebuilt 7 pages"));
     let (_, page) = server.get("/payback/");
     assert!(
         shown(&page).contains("Grid electricity costs EUR 0.40/kWh"),
