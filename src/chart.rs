@@ -234,10 +234,12 @@ pub fn render(model: &Model, spec: &Spec) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<figure class=\"chart\"><svg viewBox=\"0 0 {w} {h:.0}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">{svg}</svg><figcaption>{}",
+        "<figure class=\"chart\"><svg viewBox=\"0 0 {w} {h:.0}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">{svg}</svg>",
         escape_html(&name),
-        escape_html(&spec.title)
     );
+    // The caption closes the figure (HTML allows it first or last only).
+    data_table(model, spec, &mut out);
+    let _ = write!(out, "<figcaption>{}", escape_html(&spec.title));
     if let Some(d) = &spec.description {
         let _ = write!(
             out,
@@ -245,9 +247,7 @@ pub fn render(model: &Model, spec: &Spec) -> String {
             escape_html(d)
         );
     }
-    out.push_str("</figcaption>");
-    data_table(model, spec, &mut out);
-    out.push_str("</figure>");
+    out.push_str("</figcaption></figure>");
     out
 }
 

@@ -85,8 +85,13 @@ pub fn render(
 ) -> String {
     let d = &model.data.datasets[ds];
     let mut out = String::new();
-    out.push_str("<div class=\"table-wrap\"><table class=\"data\">");
     let caption = caption.unwrap_or(&d.meta.title);
+    // A table wider than the screen scrolls within its frame, which keyboards reach too.
+    let _ = write!(
+        out,
+        "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"{}\"><table class=\"data\">",
+        escape_html(if caption.is_empty() { &d.meta.title } else { caption })
+    );
     if !caption.is_empty() {
         let _ = write!(out, "<caption>{}</caption>", escape_html(caption));
     }
