@@ -371,6 +371,9 @@ fn dataset_value(inputs: &Inputs, ds: usize) -> serde_json::Value {
 pub struct Provenance<'a> {
     pub model: &'a Model,
     pub addresses: &'a Addresses,
+    pub errata: &'a [crate::errata::Erratum],
+    /// The address of the errata page, if the wiki has one.
+    pub errata_page: Option<&'a str>,
 }
 
 impl Provenance<'_> {
@@ -401,6 +404,11 @@ impl Provenance<'_> {
                 (place, account(field, Some(d)))
             }
         }
+    }
+
+    /// The errata row of a value whose printed figure disagrees, and a label saying so.
+    pub fn erratum(&self, r: ValueRef) -> Option<(String, String)> {
+        crate::errata::link_of(self.model, self.errata, self.errata_page, r)
     }
 
     /// The stale note of a value, if it is an input older than the wiki allows.

@@ -447,6 +447,41 @@ fn solve(f: impl Fn(f64) -> Option<f64>, x0: f64, target: f64) -> Option<f64> {
 
 /// The errata: a table of the source's errors (and of what the inputs do not explain), then a
 /// table of the disagreements a convention reconciles, then the figures kept as printed.
+/// The id of a value's row on the errata page.
+pub fn anchor(model: &Model, value: ValueRef) -> String {
+    format!(
+        "erratum-{}",
+        crate::markdown::slugify(&model.name_of(value))
+    )
+}
+
+/// Where the errata page (`page`, the address of the article that shows `errata()`) explains a
+/// shown value whose printed figure disagrees, and a label saying so: `(errata/#erratum-..,
+/// "printed as 0.041; see the errata")`.
+pub fn link_of(
+    model: &Model,
+    errata: &[Erratum],
+    page: Option<&str>,
+    value: ValueRef,
+) -> Option<(String, String)> {
+    let page = page?;
+    let e = errata.iter().find(|e| e.value == value)?;
+    Some((
+        format!("{page}#{}", anchor(model, value)),
+        format!("the source printed {}; see the errata", e.printed),
+    ))
+}
+
+/// The link that marks a figure the source printed otherwise (`≠`, named for screen readers).
+pub fn mark(root: &str, href: &str, label: &str) -> String {
+    format!(
+        "<a class=\"erratum-mark\" href=\"{root}{}\" title=\"{}\" aria-label=\"{}\">≠</a>",
+        escape_html(href),
+        escape_html(label),
+        escape_html(label)
+    )
+}
+
 pub fn render(model: &Model, errata: &[Erratum], root: &str) -> String {
     let mut out = String::new();
     let (conventions, errors): (Vec<&Erratum>, Vec<&Erratum>) =
@@ -492,8 +527,9 @@ pub fn render(model: &Model, errata: &[Erratum], root: &str) -> String {
         };
         let _ = write!(
             out,
-            "<tr class=\"{}\"><td>{}</td><td class=\"num printed\">{}</td><td class=\"num derived\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\" id=\"{}\"><td>{}</td><td class=\"num printed\">{}</td><td class=\"num derived\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             e.class.name(),
+            anchor(model, e.value),
             escape_html(&e.location),
             escape_html(&e.printed),
             escape_html(&e.recomputed),
@@ -513,7 +549,8 @@ pub fn render(model: &Model, errata: &[Erratum], root: &str) -> String {
         for e in &conventions {
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td class=\"num printed\">{}</td><td class=\"num derived\">{}</td><td>{}</td></tr>",
+                "<tr id=\"{}\"><td>{}</td><td class=\"num printed\">{}</td><td class=\"num derived\">{}</td><td>{}</td></tr>",
+                anchor(model, e.value),
                 escape_html(&e.location),
                 escape_html(&e.printed),
                 escape_html(&e.recomputed),

@@ -35,6 +35,7 @@ pub fn expand_article(
     env: &Environment<'static>,
     model: &Arc<Model>,
     errata: &Arc<Vec<Erratum>>,
+    errata_page: &Option<Arc<str>>,
     sources: &SourceMap,
 ) -> Result<Expanded, Diagnostics> {
     let name = article.path.to_string_lossy().to_string();
@@ -43,6 +44,7 @@ pub fn expand_article(
             model: model.clone(),
             recording: Mutex::new(Recording::default()),
             errata: errata.clone(),
+            errata_page: errata_page.clone(),
             root: crate::markdown::root_prefix(&article.slug),
         });
         let out = env

@@ -55,6 +55,8 @@ pub struct PageScope {
     pub model: Arc<Model>,
     pub recording: Mutex<Recording>,
     pub errata: Arc<Vec<crate::errata::Erratum>>,
+    /// The address of the errata page (the article that shows `errata()`), if there is one.
+    pub errata_page: Option<Arc<str>>,
     /// The relative path from the page to the site root (`../` for `a/`).
     pub root: String,
 }
@@ -648,7 +650,11 @@ fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error>
         &rows,
         &header_texts,
         caption.as_deref(),
-        &scope.root,
+        &crate::table::Page {
+            root: &scope.root,
+            errata: &scope.errata,
+            errata_page: scope.errata_page.as_deref(),
+        },
     );
     Ok(format!("\n\n{}\n\n", scope.block(html)))
 }

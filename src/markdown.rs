@@ -547,9 +547,12 @@ fn push_figures<'e>(text: &str, links: &LinkResolver, linkable: bool, out: &mut 
                     }
                     None => ("figure", String::new()),
                 };
+                let root = root_prefix(links.slug);
+                let erratum = p.erratum(*at).map_or(String::new(), |(href, label)| {
+                    crate::errata::mark(&root, &href, &label)
+                });
                 out.push(Event::InlineHtml(CowStr::from(format!(
-                    "<a class=\"{class}\" href=\"{}{}\" title=\"{}\">{}{hidden}</a>",
-                    root_prefix(links.slug),
+                    "<a class=\"{class}\" href=\"{root}{}\" title=\"{}\">{}{hidden}</a>{erratum}",
                     escape_html(&place),
                     escape_html(&account),
                     escape_html(shown)

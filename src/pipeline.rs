@@ -72,9 +72,14 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
     crate::layout::check_layouts(&articles, &model, &layouts, sources)?;
 
     let env = crate::expand::article_environment();
+    // Figures the source printed otherwise link to their row on the page that shows `errata()`.
+    let errata_page: Option<Arc<str>> = articles
+        .iter()
+        .find(|a| a.body.contains("errata()"))
+        .map(|a| Arc::from(a.url()));
     let expanded: Vec<Result<Expanded, Diagnostics>> = articles
         .par_iter()
-        .map(|a| crate::expand::expand_article(a, &env, &model, &errata, sources))
+        .map(|a| crate::expand::expand_article(a, &env, &model, &errata, &errata_page, sources))
         .collect();
     let mut diags = Diagnostics::default();
     let mut ok = Vec::new();
@@ -97,6 +102,8 @@ pub fn run(project: &Project, sources: &SourceMap) -> Result<Build, Diagnostics>
     let provenance = crate::entity::Provenance {
         model: &model,
         addresses: &addresses,
+        errata: &errata,
+        errata_page: errata_page.as_deref(),
     };
     let pages: Vec<PageRecord> = articles
         .par_iter()

@@ -73,6 +73,14 @@ impl TableCol {
     }
 }
 
+/// Where a table is shown: the page's path to the site root, and the errata its figures link to.
+pub struct Page<'a> {
+    pub root: &'a str,
+    pub errata: &'a [crate::errata::Erratum],
+    /// The address of the errata page, if the wiki has one.
+    pub errata_page: Option<&'a str>,
+}
+
 /// Renders the rows and columns of a dataset as an HTML table.
 pub fn render(
     model: &Model,
@@ -81,8 +89,10 @@ pub fn render(
     rows: &[usize],
     headers: &[String],
     caption: Option<&str>,
-    root: &str,
+    page: &Page,
 ) -> String {
+    let root = page.root;
+    let errata = (page.errata, page.errata_page);
     let d = &model.data.datasets[ds];
     let mut out = String::new();
     let caption = caption.unwrap_or(&d.meta.title);
@@ -155,14 +165,21 @@ pub fn render(
             } else {
                 format!(" class=\"{}\"", classes.join(" "))
             };
-            let text = match c.value_ref(model, ds, r) {
+            let at = c.value_ref(model, ds, r);
+            let text = match at {
                 Some(at) => {
                     let (_, value) = model.get(at);
                     cell_text(model, field, value)
                 }
                 None => crate::format::MISSING.to_string(),
             };
-            let _ = write!(out, "<td{class}{title}>{}</td>", escape_html(&text));
+            // A figure the source printed otherwise links to its row of the errata.
+            let mark = at
+                .and_then(|at| crate::errata::link_of(model, errata.0, errata.1, at))
+                .map_or(String::new(), |(href, label)| {
+                    format!(" {}", crate::errata::mark(root, &href, &label))
+                });
+            let _ = write!(out, "<td{class}{title}>{}{mark}</td>", escape_html(&text));
         }
         out.push_str("</tr>");
     }

@@ -71,3 +71,40 @@ rows:
     );
     assert!(!conventions.contains("&quot;wrong&quot;"), "{conventions}");
 }
+
+#[test]
+fn a_figure_the_source_printed_otherwise_links_to_its_errata_row() {
+    let wiki = Wiki::empty();
+    wiki.write("driftless.yaml", "title: Errata links\n");
+    wiki.write(
+        "data/cards.yaml",
+        "title: Cards\nkey: id\ncolumns:\n  id: { type: text }\n  price: { unit: USD }\n  vram: { unit: GB }\n  printed_per_gb: { unit: USD/GB, precision: 0 }\n  per_gb: { unit: USD/GB, precision: 0, formula: price / vram, printed: printed_per_gb }\nrows:\n  - { id: wrong, price: 1000, vram: 10, printed_per_gb: 150 }\n  - { id: right, price: 1000, vram: 10, printed_per_gb: 100 }\n",
+    );
+    wiki.write(
+        "content/index.md",
+        "---\ntitle: Home\n---\nSee the [errata](errata.md).\n",
+    );
+    wiki.write(
+        "content/errata.md",
+        "---\ntitle: Errata\n---\n{{ errata() }}\n",
+    );
+    wiki.write(
+        "content/cards.md",
+        "---\ntitle: Cards\n---\nA gigabyte costs {{ cards[\"wrong\"].per_gb }} or {{ cards[\"right\"].per_gb }}.\n\n{{ table(cards, columns=[\"id\", \"per_gb\"]) }}\n",
+    );
+    let run = wiki.run_in(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cards = wiki.main_of("cards/index.html");
+    let mark = "<a class=\"erratum-mark\" href=\"../errata/#erratum-cards-wrong-per-gb\" title=\"the source printed $150/GB; see the errata\"";
+    // Once in the sentence, once in the table; the figure that agrees has no mark.
+    assert_eq!(cards.matches(mark).count(), 2, "{cards}");
+    assert_eq!(cards.matches("erratum-mark").count(), 2, "{cards}");
+    let errata = wiki.read("site/errata/index.html");
+    assert!(
+        errata.contains("id=\"erratum-cards-wrong-per-gb\""),
+        "{errata}"
+    );
+    // The link and its fragment pass check.
+    let check = wiki.run_in(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+}
