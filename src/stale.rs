@@ -165,15 +165,10 @@ pub fn assess(
             let pos = d.meta.as_of_pos.unwrap_or(d.pos);
             read(a, pos).map(|m| (a.as_str(), m))
         });
-        let printed: Vec<&str> = d
-            .columns
-            .iter()
-            .filter_map(|c| c.field.printed.as_ref().map(|(n, _)| n.as_str()))
-            .collect();
         for (ci, c) in d.columns.iter().enumerate() {
             let f = &c.field;
             // Numbers go stale (prices, speeds); names and references do not.
-            if f.is_derived() || !f.ty.is_numeric() || printed.contains(&f.name.as_str()) {
+            if f.is_derived() || !f.ty.is_numeric() || d.is_printed_column(&f.name) {
                 continue;
             }
             let date = match &f.as_of {

@@ -28,17 +28,12 @@ pub fn duplicated_facts(data: &Datasets, sources: &SourceMap) -> Diagnostics {
                 _ => None,
             })
             .collect();
-        let printed: BTreeSet<&str> = d
-            .columns
-            .iter()
-            .filter_map(|c| c.field.printed.as_ref().map(|(n, _)| n.as_str()))
-            .collect();
         for (ci, c) in d.columns.iter().enumerate() {
             let f = &c.field;
             let measured = f.ty == ColType::Number
                 && !f.is_derived()
                 && f.not_a_copy.is_none()
-                && !printed.contains(f.name.as_str())
+                && !d.is_printed_column(&f.name)
                 && !f.unit.dim.is_none();
             if !measured {
                 continue;

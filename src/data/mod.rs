@@ -228,6 +228,14 @@ pub struct Pages {
 }
 
 impl Dataset {
+    /// Whether a column holds the figures a source printed (another column's `printed:`):
+    /// neither a fact of its own nor an input that ages.
+    pub fn is_printed_column(&self, name: &str) -> bool {
+        self.columns
+            .iter()
+            .any(|c| c.field.printed.as_ref().is_some_and(|(n, _)| n == name))
+    }
+
     /// The column with this name.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.col_by_name.get(name).copied()
