@@ -12,7 +12,7 @@ use crate::content::Article;
 use crate::data::{ColType, Dataset, Value};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::layout::{PageInfo, PageLink, Shared};
-use crate::model::{Model, ValueRef};
+use crate::model::{Input, Model, ValueRef};
 use crate::site::PageRecord;
 use crate::source::SourceMap;
 use crate::wiki::Backlinks;
@@ -286,6 +286,13 @@ fn entity_value(
             let cell = &c.cells[row];
             v["value"] = json!(model.display(&c.field, cell));
             v["missing"] = json!(matches!(cell, Value::Missing));
+            if c.field.is_derived() {
+                v["inputs"] = json!(inputs_value(
+                    model,
+                    inputs.addresses,
+                    ValueRef::Cell { ds, row, col: ci }
+                ));
+            }
             // Said once above the table when it is the dataset's.
             let f = &c.field;
             v["own_source"] = json!(
@@ -380,30 +387,33 @@ impl Provenance<'_> {
     /// The page and anchor that explain a value (below the site root), and a short account
     /// of it for the link's title: its formula, or its source.
     pub fn of(&self, r: ValueRef) -> (String, String) {
-        let model = self.model;
-        match r {
-            ValueRef::Global(g) => {
-                let global = &model.data.globals[g];
-                (
-                    format!("data/#param-{}", global.field.name),
-                    account(&global.field, None),
-                )
-            }
-            ValueRef::Cell { ds, row, col } => {
-                let d = &model.data.datasets[ds];
-                let field = &d.columns[col].field;
-                let place = match self.addresses.row(ds, row) {
-                    Some(slug) if col == d.key => format!("{slug}/"),
-                    Some(slug) => format!("{slug}/#value-{}", field.name),
-                    None => format!(
-                        "{}/#row-{}",
-                        self.addresses.dataset(ds),
-                        crate::markdown::slugify(&d.row_keys[row])
-                    ),
-                };
-                (place, account(field, Some(d)))
-            }
+        let mut account = account_of(self.model, r);
+        let inputs = self.model.inputs_of(r);
+        if !inputs.is_empty() {
+            let shown: Vec<String> = inputs
+                .iter()
+                .take(MAX_TITLE_INPUTS)
+                .map(|&i| {
+                    let (name, value) = input_text(self.model, self.addresses, r, i);
+                    if value.is_empty() {
+                        name
+                    } else {
+                        format!("{name} = {value}")
+                    }
+                })
+                .collect();
+            let more = inputs.len().saturating_sub(MAX_TITLE_INPUTS);
+            account = format!(
+                "{account}; from {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
         }
+        (place(self.model, self.addresses, r), account)
     }
 
     /// The errata row of a value whose printed figure disagrees, and a label saying so.
@@ -414,6 +424,133 @@ impl Provenance<'_> {
     /// The stale note of a value, if it is an input older than the wiki allows.
     pub fn stale(&self, r: ValueRef) -> Option<String> {
         self.model.stale(r).map(|s| self.model.stale.note(s))
+    }
+}
+
+/// A figure's title names at most this many of its inputs.
+const MAX_TITLE_INPUTS: usize = 6;
+
+/// The page and anchor (below the site root) that explain a value: the line of its entity
+/// page, of its dataset's page, or of the data catalog.
+fn place(model: &Model, addresses: &Addresses, r: ValueRef) -> String {
+    match r {
+        ValueRef::Global(g) => format!("data/#param-{}", model.data.globals[g].field.name),
+        ValueRef::Cell { ds, row, col } => {
+            let d = &model.data.datasets[ds];
+            match addresses.row(ds, row) {
+                Some(slug) if col == d.key => format!("{slug}/"),
+                Some(slug) => format!("{slug}/#value-{}", d.columns[col].field.name),
+                None => format!(
+                    "{}/#row-{}",
+                    addresses.dataset(ds),
+                    crate::markdown::slugify(&d.row_keys[row])
+                ),
+            }
+        }
+    }
+}
+
+/// `Cost: = price / savings`, or `Price: Eurostat, as of 2026-04`.
+fn account_of(model: &Model, r: ValueRef) -> String {
+    match r {
+        ValueRef::Global(g) => account(&model.data.globals[g].field, None),
+        ValueRef::Cell { ds, col, .. } => {
+            let d = &model.data.datasets[ds];
+            account(&d.columns[col].field, Some(d))
+        }
+    }
+}
+
+/// An input of the formula of `of` as a reader reads it: its name (with its row when it is
+/// another row's), and its value (empty for a whole column).
+fn input_text(
+    model: &Model,
+    addresses: &Addresses,
+    of: ValueRef,
+    input: Input,
+) -> (String, String) {
+    match input {
+        Input::Value(r @ ValueRef::Global(_)) => {
+            let (field, value) = model.get(r);
+            (field.title.clone(), model.display(field, value))
+        }
+        Input::Value(r @ ValueRef::Cell { ds, row, .. }) => {
+            let (field, value) = model.get(r);
+            let same_row =
+                matches!(of, ValueRef::Cell { ds: d, row: w, .. } if (d, w) == (ds, row));
+            let title = if same_row {
+                field.title.clone()
+            } else {
+                format!("{} of {}", field.title, addresses.row_title(model, ds, row))
+            };
+            (title, model.display(field, value))
+        }
+        Input::Column { ds, col } => {
+            let d = &model.data.datasets[ds];
+            (
+                format!(
+                    "{} of every row of {}",
+                    d.columns[col].field.title, d.meta.title
+                ),
+                String::new(),
+            )
+        }
+    }
+}
+
+/// The values a derived value is computed from, one level down, for its page: each with its
+/// name, value, the page that explains it, and its own formula or source.
+pub fn inputs_value(model: &Model, addresses: &Addresses, r: ValueRef) -> Vec<serde_json::Value> {
+    model
+        .inputs_of(r)
+        .into_iter()
+        .map(|i| {
+            let (name, value) = input_text(model, addresses, r, i);
+            match i {
+                Input::Value(v) => {
+                    let (field, _) = model.get(v);
+                    let stale = model.stale(v).map(|s| model.stale.note(s));
+                    json!({
+                        "name": name, "value": value, "url": place(model, addresses, v),
+                        "derived": field.is_derived(),
+                        "formula": field.formula.as_ref().map(|f| f.text.trim().to_string()),
+                        "source": source_of(model, v), "stale": stale,
+                    })
+                }
+                Input::Column { ds, .. } => json!({
+                    "name": name, "value": value, "url": format!("{}/", addresses.dataset(ds)),
+                    "derived": false, "formula": null, "source": null, "stale": null,
+                }),
+            }
+        })
+        .collect()
+}
+
+/// `Eurostat, as of 2026-04` for an input, from its field or its dataset.
+fn source_of(model: &Model, r: ValueRef) -> Option<String> {
+    let (field, d) = match r {
+        ValueRef::Global(g) => (&model.data.globals[g].field, None),
+        ValueRef::Cell { ds, col, .. } => {
+            let d = &model.data.datasets[ds];
+            (&d.columns[col].field, Some(d))
+        }
+    };
+    if field.is_derived() {
+        return None;
+    }
+    let source = field
+        .source
+        .as_ref()
+        .or(d.and_then(|d| d.meta.source.as_ref()));
+    let as_of = field
+        .as_of
+        .as_ref()
+        .or(d.and_then(|d| d.meta.as_of.as_ref()));
+    match (source, as_of) {
+        (Some(s), Some(a)) => Some(format!("{s}, as of {a}")),
+        (Some(s), None) => Some(s.clone()),
+        (None, Some(a)) => Some(format!("as of {a}")),
+        (None, None) => None,
     }
 }
 

@@ -27,7 +27,37 @@ pub enum ValueRef {
     Cell { ds: usize, row: usize, col: usize },
 }
 
+/// A value a formula reads: one value, or a column of every row (an aggregate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    Value(ValueRef),
+    Column { ds: usize, col: usize },
+}
+
 impl Model {
+    /// The values a derived value's formula reads, in the order it names them (nothing for an
+    /// input).
+    pub fn inputs_of(&self, r: ValueRef) -> Vec<Input> {
+        use crate::formula::{Ctx, Read};
+        let (dep, ctx) = match r {
+            ValueRef::Global(g) => (Dep::Global(g), Ctx::global(&self.data)),
+            ValueRef::Cell { ds, row, col } => {
+                (Dep::Column(ds, col), Ctx::row(&self.data, ds, row))
+            }
+        };
+        let Some(compiled) = self.formulas.get(&dep) else {
+            return Vec::new();
+        };
+        crate::formula::inputs(&compiled.ir, ctx)
+            .into_iter()
+            .map(|read| match read {
+                Read::Global(g) => Input::Value(ValueRef::Global(g)),
+                Read::Cell { ds, row, col } => Input::Value(ValueRef::Cell { ds, row, col }),
+                Read::Column { ds, col } => Input::Column { ds, col },
+            })
+            .collect()
+    }
+
     /// Wraps evaluated data.
     pub fn new(data: Datasets, formulas: BTreeMap<Dep, Compiled>) -> Model {
         Model {

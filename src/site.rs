@@ -370,7 +370,7 @@ pub fn assemble(
             Err((e, layout)) => diags.push(layout_error(&e, &layout, layouts, sources)),
         }
     }
-    match data_catalog(model, layouts, &shared) {
+    match data_catalog(model, inputs.addresses, layouts, &shared) {
         Ok(html) => {
             out.files
                 .insert("data/index.html".into(), html.into_bytes());
@@ -514,6 +514,7 @@ fn layout_error(
 
 fn data_catalog(
     model: &Model,
+    addresses: &crate::entity::Addresses,
     layouts: &crate::jinja::Layouts,
     shared: &crate::layout::Shared,
 ) -> Result<String, minijinja::Error> {
@@ -544,8 +545,11 @@ fn data_catalog(
         .data
         .globals
         .iter()
-        .map(|g| {
+        .enumerate()
+        .map(|(i, g)| {
+            let inputs = crate::entity::inputs_value(model, addresses, crate::model::ValueRef::Global(i));
             serde_json::json!({
+                "inputs": inputs,
                 "name": g.field.name, "title": g.field.title, "value": model.display(&g.field, &g.value),
                 "formula": g.field.formula.as_ref().map(|f| f.text.trim().to_string()), "derived": g.field.is_derived(),
                 "description": g.field.description, "source": g.field.source,

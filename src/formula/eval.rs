@@ -98,12 +98,8 @@ pub fn read_range(ir: &Ir, ctx: Ctx) -> Result<Option<Range>, EvalError> {
             &ctx.data.datasets[ds].columns[*c].cells[ctx.row]
         }
         Ir::Field { ds, row, col, .. } => {
-            let r = match row {
-                RowSel::Fixed(r) => *r as usize,
-                RowSel::Via(inner) => match eval(inner, ctx)? {
-                    V::Row(r) => r as usize,
-                    _ => return Ok(None),
-                },
+            let Some(r) = row_of(row, ctx)? else {
+                return Ok(None);
             };
             &ctx.data.datasets[*ds].columns[*col].cells[r]
         }
@@ -150,12 +146,8 @@ pub fn read(ir: &Ir, ctx: Ctx) -> Result<Option<V>, EvalError> {
             Ok(cell_to_v(&ctx.data.globals[*g].value))
         }
         Ir::Field { ds, row, col, .. } => {
-            let r = match row {
-                RowSel::Fixed(r) => *r as usize,
-                RowSel::Via(inner) => match eval(inner, ctx)? {
-                    V::Row(r) => r as usize,
-                    _ => return Ok(None),
-                },
+            let Some(r) = row_of(row, ctx)? else {
+                return Ok(None);
             };
             if let Some(Override::Cell {
                 ds: o_ds,
@@ -172,6 +164,101 @@ pub fn read(ir: &Ir, ctx: Ctx) -> Result<Option<V>, EvalError> {
         }
         other => eval(other, ctx).map(Some),
     }
+}
+
+/// The row a field is read from: a fixed row, or the one a `ref:` value points to (none when
+/// the reference is missing).
+fn row_of(row: &RowSel, ctx: Ctx) -> Result<Option<usize>, EvalError> {
+    Ok(match row {
+        RowSel::Fixed(r) => Some(*r as usize),
+        RowSel::Via(inner) => match eval(inner, ctx)? {
+            V::Row(r) => Some(r as usize),
+            _ => None,
+        },
+    })
+}
+
+/// A value a formula reads directly: what a reader is shown as its inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    Global(usize),
+    Cell {
+        ds: usize,
+        row: usize,
+        col: usize,
+    },
+    /// A column of every row of a dataset (an aggregate such as `max(arena.elo)`).
+    Column {
+        ds: usize,
+        col: usize,
+    },
+}
+
+/// The values a formula reads in `ctx`, in the order it names them, each once: the columns of
+/// the current row, parameters and figures, the cells of rows it looks up (through a `ref:`
+/// value too) and the columns it aggregates. Both branches of a conditional count.
+pub fn inputs(ir: &Ir, ctx: Ctx) -> Vec<Read> {
+    fn push(out: &mut Vec<Read>, r: Read) {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    fn walk(ir: &Ir, ctx: Ctx, agg: Option<usize>, out: &mut Vec<Read>) {
+        match ir {
+            Ir::Const(_) => {}
+            Ir::Col(col, _) => match (agg, ctx.ds) {
+                (Some(ds), _) => push(out, Read::Column { ds, col: *col }),
+                (None, Some(ds)) => push(
+                    out,
+                    Read::Cell {
+                        ds,
+                        row: ctx.row,
+                        col: *col,
+                    },
+                ),
+                (None, None) => {}
+            },
+            Ir::Global(g, _) => push(out, Read::Global(*g)),
+            Ir::Field { ds, row, col, .. } => {
+                if let RowSel::Via(inner) = row {
+                    walk(inner, ctx, agg, out);
+                }
+                if agg.is_some() {
+                    push(out, Read::Column { ds: *ds, col: *col });
+                } else if let Ok(Some(r)) = row_of(row, ctx) {
+                    push(
+                        out,
+                        Read::Cell {
+                            ds: *ds,
+                            row: r,
+                            col: *col,
+                        },
+                    );
+                }
+            }
+            Ir::Neg(a) | Ir::Not(a) | Ir::Present(a) => walk(a, ctx, agg, out),
+            Ir::Bin(_, a, b, _) => {
+                walk(a, ctx, agg, out);
+                walk(b, ctx, agg, out);
+            }
+            Ir::Cond(a, b, c) => {
+                walk(a, ctx, agg, out);
+                walk(b, ctx, agg, out);
+                walk(c, ctx, agg, out);
+            }
+            Ir::Func(_, args, _) => args.iter().for_each(|a| walk(a, ctx, agg, out)),
+            Ir::Agg {
+                ds, value, filter, ..
+            } => {
+                for part in [value, filter].into_iter().flatten() {
+                    walk(part, ctx, Some(*ds), out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(ir, ctx, None, &mut out);
+    out
 }
 
 /// The name of what an expression reads, for "missing value" messages.

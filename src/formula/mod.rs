@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use compile::{field_ty, same_type, CompileError};
 pub use compile::{is_function_name, Compiled, Dep, Ty, V};
-pub use eval::{Ctx, EvalError, Override};
+pub use eval::{inputs, Ctx, EvalError, Override, Read};
 use parse::Span;
 
 use crate::data::{ColType, Datasets, Field, FormulaSrc, Value};

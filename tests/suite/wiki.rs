@@ -47,6 +47,17 @@ fn rows_get_pages_with_their_values_sources_and_the_articles_that_show_them() {
         "{page}"
     );
     assert!(page.contains("Yearly yield 650 kWh/year input"), "{page}");
+    // A derived value lists what it is computed from, one level down: each input's value and
+    // source, linked to the line that explains it.
+    assert!(
+        page.contains("Payback 2.3 years computed: price / savings Price = EUR 450 (Example figures; replace them with your own, as of 2026-12) Saved per year = EUR 195/year (computed: yield * electricity_price)"),
+        "{page}"
+    );
+    let html = wiki.read("site/panels/balcony/index.html");
+    assert!(
+        html.contains(r#"<a href="..&#x2f;..&#x2f;data&#x2f;#param-electricity_price">Electricity price</a> = <span class="num">EUR 0.30&#x2f;kWh</span>"#),
+        "{html}"
+    );
     assert!(
         page.contains("Articles that show its values What a solar kit saves"),
         "{page}"
@@ -213,9 +224,9 @@ fn a_figure_in_prose_links_to_where_it_comes_from() {
     let run = wiki.run_in(&["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let html = wiki.read("site/payback/index.html");
-    // A derived value: its row's page, at its line, with its formula.
+    // A derived value: its row's page, at its line, with its formula and its inputs' values.
     assert!(
-        html.contains(r#"<a class="figure" href="../panels/balcony/#value-savings" title="Saved per year: = yield * electricity_price">EUR 195/year</a>"#),
+        html.contains(r#"<a class="figure" href="../panels/balcony/#value-savings" title="Saved per year: = yield * electricity_price; from Yearly yield = 650 kWh/year, Electricity price = EUR 0.30/kWh">EUR 195/year</a>"#),
         "{html}"
     );
     // A parameter: the data catalog's line, with its source.
