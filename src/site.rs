@@ -17,6 +17,9 @@ use crate::model::{Model, ValueRef};
 use crate::project::Project;
 use crate::source::SourceMap;
 
+/// How many articles (the first by `order:`) the header lists besides Home and Data.
+pub const NAV_ARTICLES: usize = 8;
+
 /// The published site, in memory: path (with `/`) to content.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SiteOutput {
@@ -282,12 +285,13 @@ pub fn assemble(
         description: None,
         url: "data/".into(),
     });
-    // The header lists the articles that ask for a place (`order:`); every article is on the
-    // home page. A header of 10,000 links would weigh on every page.
+    // The header lists the first articles that ask for a place (`order:`); every article is on
+    // the home page. A header of 10,000 links would weigh on every page.
     nav.extend(
         order
             .iter()
             .filter(|&&i| articles[i].front.order.is_some())
+            .take(NAV_ARTICLES)
             .map(|&i| PageLink {
                 title: articles[i].front.title.clone(),
                 description: None,
