@@ -106,12 +106,23 @@ pub struct Inputs<'a> {
     pub model: &'a Model,
     pub addresses: &'a Addresses,
     pub articles: &'a [Article],
-    pub pages: &'a [PageRecord],
+    pub pages: &'a [std::sync::Arc<PageRecord>],
     pub backlinks: &'a Backlinks,
+    /// Pages made from data by the previous build, by path: the digest of what each showed,
+    /// and its bytes. A page whose digest is unchanged is not rendered again.
+    pub previous: Option<&'a Reused>,
+    /// The digest of what every page shows besides its own content (see `pipeline::site_key`).
+    pub site_key: u64,
+    /// Per dataset, the digest of all of it (its downloads are reused while it is unchanged).
+    pub dataset_keys: Vec<u64>,
 }
 
-/// A page made from data, as (path in the site, bytes), or the layout's error and its name.
-pub type Rendered = Result<(String, Vec<u8>), (minijinja::Error, String)>;
+/// Pages of a previous build by path: the digest of what each showed, and its bytes.
+pub type Reused = HashMap<String, (u64, Vec<u8>)>;
+
+/// A page made from data, as (path in the site, bytes, digest of what it shows), or the
+/// layout's error and its name.
+pub type Rendered = Result<(String, Vec<u8>, u64), (minijinja::Error, String)>;
 
 /// Renders every dataset page and entity page.
 pub fn render(inputs: &Inputs, layouts: &crate::jinja::Layouts, shared: &Shared) -> Vec<Rendered> {
@@ -128,25 +139,59 @@ pub fn render(inputs: &Inputs, layouts: &crate::jinja::Layouts, shared: &Shared)
     jobs.par_iter()
         .map(|&(ds, row)| {
             let d = &model.data.datasets[ds];
-            let (slug, info, extra, layout) = match row {
+            let (slug, info, name, value, layout) = match row {
                 None => {
                     let slug = inputs.addresses.dataset(ds).to_string();
-                    let info = page_info(&d.meta.title, d.meta.description.clone(), &slug, "dataset", inputs);
-                    let extra = minijinja::context! { dataset => minijinja::Value::from(minijinja::value::Serde(dataset_value(inputs, ds))) };
-                    (slug, info, extra, "dataset.html".to_string())
+                    let info = page_info(
+                        &d.meta.title,
+                        d.meta.description.clone(),
+                        &slug,
+                        "dataset",
+                        inputs,
+                    );
+                    (
+                        slug,
+                        info,
+                        "dataset",
+                        dataset_value(inputs, ds),
+                        "dataset.html".to_string(),
+                    )
                 }
                 Some(row) => {
-                    let slug = inputs.addresses.row(ds, row).unwrap_or_default().to_string();
+                    let slug = inputs
+                        .addresses
+                        .row(ds, row)
+                        .unwrap_or_default()
+                        .to_string();
                     let title = inputs.addresses.row_title(model, ds, row);
                     let info = page_info(&title, None, &slug, "entity", inputs);
                     let value = entity_value(inputs, ds, row, &shown_in, &referenced_by);
-                    let extra = minijinja::context! { entity => minijinja::Value::from(minijinja::value::Serde(value)) };
-                    let layout = d.pages.as_ref().map_or("entity.html".to_string(), |p| p.layout.clone());
-                    (slug, info, extra, layout)
+                    let layout = d
+                        .pages
+                        .as_ref()
+                        .map_or("entity.html".to_string(), |p| p.layout.clone());
+                    (slug, info, "entity", value, layout)
                 }
             };
+            let path = format!("{slug}/index.html");
+            // Everything the page shows is in its layout's context.
+            let key = crate::deps::Digest::new()
+                .add(&inputs.site_key)
+                .add(&layout)
+                .add(&format!("{info:?}"))
+                .add(&value.to_string())
+                .finish();
+            if let Some((k, bytes)) = inputs.previous.and_then(|p| p.get(&path)) {
+                if *k == key {
+                    return Ok((path, bytes.clone(), key));
+                }
+            }
+            let extra = minijinja::Value::from(std::collections::BTreeMap::from([(
+                name,
+                minijinja::Value::from(minijinja::value::Serde(value)),
+            )]));
             crate::layout::render_page(layouts, &layout, shared, &info, Some(extra))
-                .map(|html| (format!("{slug}/index.html"), html.into_bytes()))
+                .map(|html| (path, html.into_bytes(), key))
                 .map_err(|e| (e, layout))
         })
         .collect()
@@ -174,16 +219,36 @@ fn page_info(
 
 /// For every row: the articles that show one of its values, in title order.
 fn shown_in(inputs: &Inputs) -> HashMap<(usize, usize), Vec<PageLink>> {
-    let mut out: HashMap<(usize, usize), BTreeSet<(String, String)>> = HashMap::new();
-    for (a, p) in inputs.articles.iter().zip(inputs.pages) {
+    // Only rows with a page list them; each article once per row.
+    let with_pages: Vec<bool> = inputs
+        .model
+        .data
+        .datasets
+        .iter()
+        .map(|d| d.pages.is_some())
+        .collect();
+    let mut per_row: HashMap<(usize, usize), BTreeSet<usize>> = HashMap::new();
+    for (i, p) in inputs.pages.iter().enumerate() {
         for v in &p.values {
             if let ValueRef::Cell { ds, row, .. } = *v {
-                out.entry((ds, row))
-                    .or_default()
-                    .insert((a.front.title.clone(), a.url()));
+                if with_pages[ds] {
+                    per_row.entry((ds, row)).or_default().insert(i);
+                }
             }
         }
     }
+    let out: HashMap<(usize, usize), BTreeSet<(String, String)>> = per_row
+        .into_iter()
+        .map(|(k, set)| {
+            let a = inputs.articles;
+            (
+                k,
+                set.into_iter()
+                    .map(|i| (a[i].front.title.clone(), a[i].url()))
+                    .collect(),
+            )
+        })
+        .collect();
     out.into_iter()
         .map(|(k, set)| {
             let links = set

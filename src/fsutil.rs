@@ -11,6 +11,34 @@ use crate::diag::{Diagnostic, Diagnostics};
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Reads a text file. `rel` is the path shown in messages.
+/// What `stat` says of a file: enough to tell that it was not written since (size,
+/// modification time in nanoseconds, inode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub inode: u64,
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i128);
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Stamp {
+            size: meta.len(),
+            mtime_ns,
+            inode,
+        }
+    }
+}
+
 pub fn read_text(path: &Path, rel: &Path) -> Result<Arc<str>, Diagnostics> {
     let meta = std::fs::metadata(path).map_err(|e| {
         Diagnostic::error(format!("cannot read {}: {e}", rel.display())).in_file(rel)

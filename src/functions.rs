@@ -47,6 +47,8 @@ pub struct Recording {
     /// The last attribute asked of a row that has no such column (dataset, name): a loop
     /// variable's `{{ g.powr }}` is reported with its dataset's columns.
     pub missed_column: Option<(usize, String)>,
+    /// Everything the article read from the model, shown or not (see `deps.rs`).
+    pub reads: crate::deps::Reads,
 }
 
 /// The root of an article's template context.
@@ -63,7 +65,9 @@ pub struct PageScope {
 
 impl PageScope {
     fn record(&self, r: ValueRef) {
-        self.lock().values.insert(r);
+        let mut rec = self.lock();
+        rec.values.insert(r);
+        rec.reads.values.insert(r);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Recording> {
@@ -139,6 +143,7 @@ impl Object for DatasetObj {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let d = &self.scope.model.data.datasets[self.ds];
+        self.scope.lock().reads.rows.insert(self.ds);
         let row = d.row(key.as_str()?)?;
         Some(Value::from_object(RowObj {
             scope: self.scope.clone(),
@@ -148,7 +153,11 @@ impl Object for DatasetObj {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        self.scope.lock().datasets.insert(self.ds);
+        {
+            let mut rec = self.scope.lock();
+            rec.datasets.insert(self.ds);
+            rec.reads.rows.insert(self.ds);
+        }
         let n = self.scope.model.data.datasets[self.ds].len();
         let me = self.clone();
         Enumerator::Iter(Box::new((0..n).map(move |row| {
@@ -161,6 +170,7 @@ impl Object for DatasetObj {
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.scope.lock().reads.rows.insert(self.ds);
         f.write_str(&escape_markdown(
             &self.scope.model.data.datasets[self.ds].meta.title,
         ))
@@ -193,6 +203,7 @@ impl Object for RowObj {
                 },
             ));
         }
+        self.scope.lock().reads.rows.insert(self.ds);
         match name {
             "key" => Some(Value::from(d.row_keys[self.row].to_string())),
             "label" => Some(Value::from(escape_markdown(&d.row_label(self.row)))),
@@ -205,6 +216,7 @@ impl Object for RowObj {
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.scope.model.data.datasets[self.ds];
+        self.scope.lock().reads.rows.insert(self.ds);
         f.write_str(&escape_markdown(&d.row_label(self.row)))
     }
 }
@@ -221,6 +233,7 @@ pub struct CellObj {
 
 impl CellObj {
     fn value(scope: &Arc<PageScope>, at: ValueRef) -> Value {
+        scope.lock().reads.values.insert(at);
         Value::from_object(CellObj {
             scope: scope.clone(),
             at,
@@ -459,6 +472,25 @@ fn hint(help: &[String]) -> String {
 }
 
 /// Sorts rows by a column (`-col` for descending); empty cells go last.
+/// The columns, as (dataset, column), and the parameters a `where` formula reads.
+fn filter_reads(
+    model: &Model,
+    ds: usize,
+    filter: Option<&str>,
+) -> (Vec<(usize, usize)>, Vec<usize>) {
+    let (mut cols, mut globals) = (Vec::new(), Vec::new());
+    let Some(c) = filter.and_then(|t| model.queries.filter(&model.data, ds, t).ok()) else {
+        return (cols, globals);
+    };
+    for dep in &c.deps {
+        match *dep {
+            formula::Dep::Column(d, col) => cols.push((d, col)),
+            formula::Dep::Global(g) => globals.push(g),
+        }
+    }
+    (cols, globals)
+}
+
 fn sort_rows(model: &Model, ds: usize, rows: &mut [usize], sort: &str) -> Result<(), Error> {
     let d = &model.data.datasets[ds];
     let (desc, name) = match sort.strip_prefix('-') {
@@ -610,8 +642,12 @@ fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error>
             .unzip(),
     };
     let mut rows = filtered_rows(model, ds, filter.as_deref())?;
+    let (mut selection_columns, selection_globals) = filter_reads(model, ds, filter.as_deref());
     if let Some(s) = &sort {
         sort_rows(model, ds, &mut rows, s)?;
+        if let Some(c) = d.column(s.trim_start_matches(['-', '+'])) {
+            selection_columns.push((ds, c));
+        }
     }
     if let Some(l) = limit {
         rows.truncate(l);
@@ -632,13 +668,22 @@ fn table(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error>
     {
         let mut rec = scope.lock();
         rec.datasets.insert(ds);
+        // Which rows are shown, and in what order, depends on the filter's and the sort
+        // column's values in every row.
+        rec.reads.rows.insert(ds);
+        rec.reads.columns.extend(selection_columns.iter().copied());
+        rec.reads.globals.extend(selection_globals.iter().copied());
         for &row in &rows {
             for c in &cols {
                 if let Some(v) = c.value_ref(model, ds, row) {
                     rec.values.insert(v);
+                    rec.reads.values.insert(v);
                 }
                 if let Some(via) = c.via {
                     rec.values.insert(ValueRef::Cell { ds, row, col: via });
+                    rec.reads
+                        .values
+                        .insert(ValueRef::Cell { ds, row, col: via });
                 }
             }
         }
@@ -694,7 +739,11 @@ fn span(state: &State, dataset: Value, column: String, kwargs: Kwargs) -> Result
         .iter()
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .expect("not empty");
-    scope.lock().datasets.insert(ds);
+    {
+        let mut rec = scope.lock();
+        rec.datasets.insert(ds);
+        rec.reads.whole.insert(ds);
+    }
     let low = CellObj {
         scope: scope.clone(),
         at: ValueRef::Cell { ds, row: lo.0, col },
@@ -813,9 +862,11 @@ fn claim(state: &State, formula_text: String, message: Option<String>) -> Result
         for dep in &c.deps {
             if let formula::Dep::Global(g) = dep {
                 rec.values.insert(ValueRef::Global(*g));
+                rec.reads.globals.insert(*g);
             }
-            if let formula::Dep::Column(ds, _) = dep {
+            if let formula::Dep::Column(ds, c) = dep {
                 rec.datasets.insert(*ds);
+                rec.reads.columns.insert((*ds, *c));
             }
         }
         rec.claims.push(ClaimResult {
@@ -1019,6 +1070,7 @@ fn chart(state: &State, dataset: Value, kwargs: Kwargs) -> Result<String, Error>
         let values = crate::chart::values(model, &spec);
         let mut rec = scope.lock();
         rec.datasets.insert(ds);
+        rec.reads.whole.insert(ds);
         rec.values.extend(values);
     }
     let html = crate::chart::render(model, &spec);

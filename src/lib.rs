@@ -19,6 +19,7 @@ pub mod cli;
 pub mod cmd;
 pub mod content;
 pub mod data;
+pub mod deps;
 pub mod diag;
 pub mod entity;
 pub mod errata;

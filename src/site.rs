@@ -2,7 +2,7 @@
 //! dataset as CSV and JSON, the theme's assets) as a sorted map from its path in the site to its
 //! bytes. Nothing here writes to the disk: `check` inspects this map and `publish` writes it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use rayon::prelude::*;
@@ -24,6 +24,9 @@ pub const NAV_ARTICLES: usize = 8;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SiteOutput {
     pub files: BTreeMap<String, Vec<u8>>,
+    /// For the pages made from data: the digest of what each shows, for the next build in the
+    /// same process to reuse the ones that did not change (not published).
+    pub keys: HashMap<String, u64>,
 }
 
 /// A cell as plain text for CSV and the lock file: numbers in the column's unit, no grouping.
@@ -232,6 +235,7 @@ pub fn lock_file(model: &Model) -> String {
 }
 
 /// What the build knows about one published article.
+#[derive(Debug, Clone)]
 pub struct PageRecord {
     pub slug: String,
     /// Every value the page shows: a change to any of them changes the page.
@@ -243,10 +247,14 @@ pub struct PageRecord {
 
 /// Puts every page into its layout and gathers every published file: articles, the home
 /// page, the data catalog, each dataset as CSV and JSON, and the theme's assets.
+///
+/// `reuse` holds, per article, its page as the previous build laid it out when nothing that
+/// page shows has changed since; those are not laid out again.
 pub fn assemble(
     project: &Project,
     inputs: &crate::entity::Inputs,
     layouts: &crate::jinja::Layouts,
+    reuse: &[Option<&[u8]>],
     sources: &SourceMap,
 ) -> Result<SiteOutput, Diagnostics> {
     let (model, articles, pages) = (inputs.model, inputs.articles, inputs.pages);
@@ -303,7 +311,16 @@ pub fn assemble(
     let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = articles
         .par_iter()
         .zip(pages.par_iter())
-        .map(|(a, p)| {
+        .enumerate()
+        .map(|(i, (a, p))| {
+            let path = if a.is_home() {
+                "index.html".to_string()
+            } else {
+                format!("{}/index.html", a.slug)
+            };
+            if let Some(Some(bytes)) = reuse.get(i) {
+                return Ok((path, bytes.to_vec()));
+            }
             let datasets: Vec<String> = p
                 .datasets
                 .iter()
@@ -329,11 +346,6 @@ pub fn assemble(
             });
             let html = crate::layout::render_page(layouts, &template, &shared, &info, None)
                 .map_err(|e| layout_error(&e, &template, layouts, sources))?;
-            let path = if a.is_home() {
-                "index.html".to_string()
-            } else {
-                format!("{}/index.html", a.slug)
-            };
             Ok((path, html.into_bytes()))
         })
         .collect();
@@ -368,7 +380,8 @@ pub fn assemble(
     }
     for r in crate::entity::render(inputs, layouts, &shared) {
         match r {
-            Ok((path, bytes)) => {
+            Ok((path, bytes, key)) => {
+                out.keys.insert(path.clone(), key);
                 out.files.insert(path, bytes);
             }
             Err((e, layout)) => diags.push(layout_error(&e, &layout, layouts, sources)),
@@ -381,20 +394,31 @@ pub fn assemble(
         }
         Err(e) => diags.push(layout_error(&e, "data.html", layouts, sources)),
     }
-    let exports: Vec<(String, Vec<u8>, String, Vec<u8>)> = model
+    // (CSV path, CSV, JSON path, JSON, digest of the dataset)
+    type Export = (String, Vec<u8>, String, Vec<u8>, u64);
+    let exports: Vec<Export> = model
         .data
         .datasets
         .par_iter()
-        .map(|d| {
-            (
+        .enumerate()
+        .map(|(ds, d)| {
+            let (csv_path, json_path) = (
                 format!("data/{}.csv", d.name),
-                dataset_csv(model, d),
                 format!("data/{}.json", d.name),
-                dataset_json(model, d),
-            )
+            );
+            let key = inputs.dataset_keys.get(ds).copied().unwrap_or_default();
+            let previous = |path: &str| {
+                let (k, bytes) = inputs.previous?.get(path)?;
+                (*k == key).then(|| bytes.clone())
+            };
+            let csv = previous(&csv_path).unwrap_or_else(|| dataset_csv(model, d));
+            let json = previous(&json_path).unwrap_or_else(|| dataset_json(model, d));
+            (csv_path, csv, json_path, json, key)
         })
         .collect();
-    for (csv_path, csv, json_path, json) in exports {
+    for (csv_path, csv, json_path, json, key) in exports {
+        out.keys.insert(csv_path.clone(), key);
+        out.keys.insert(json_path.clone(), key);
         out.files.insert(csv_path, csv);
         out.files.insert(json_path, json);
     }

@@ -122,6 +122,13 @@ impl SourceMap {
         FileId(files.len() as u32 - 1)
     }
 
+    /// Registers a file read by an earlier build and returns its id here.
+    pub fn add_shared(&self, file: Arc<SourceFile>) -> FileId {
+        let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
+        files.push(file);
+        FileId(files.len() as u32 - 1)
+    }
+
     /// The id of a file already read, by its path.
     pub fn find(&self, path: &Path) -> Option<FileId> {
         let files = self.files.read().unwrap_or_else(|e| e.into_inner());

@@ -1,7 +1,7 @@
 //! The wiki between pages: what a `[[wiki link]]` can name, and which pages link to which
 //! ("What links here").
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use crate::content::Article;
 use crate::entity::Addresses;
@@ -142,40 +142,49 @@ fn normalize(name: &str) -> String {
 /// Which pages link to each page: address to the linking pages, by title, then address.
 #[derive(Debug, Default)]
 pub struct Backlinks {
-    to: HashMap<String, BTreeSet<(String, String)>>,
+    /// The linking pages: title and address.
+    from: Vec<(String, String)>,
+    /// Address linked to: indexes into `from`.
+    to: HashMap<String, Vec<u32>>,
 }
 
 impl Backlinks {
-    /// Records that the page `from` (title, address) links to the page at `to`.
-    pub fn add(&mut self, to: &str, from_title: &str, from_url: &str) {
-        let to = to
-            .split('#')
-            .next()
-            .unwrap_or("")
-            .trim_matches('/')
-            .to_string();
-        let from = from_url.trim_matches('/');
-        if to == from {
-            return;
-        }
-        self.to
-            .entry(to)
-            .or_default()
-            .insert((from_title.to_string(), from_url.to_string()));
+    /// Adds a page that may link to others; returns its number for [`Backlinks::add`].
+    pub fn page(&mut self, title: &str, url: &str) -> u32 {
+        self.from.push((title.to_string(), url.to_string()));
+        self.from.len() as u32 - 1
     }
 
-    /// The pages that link to the page at `slug`.
+    /// Records that the page `from` (see [`Backlinks::page`]) links to the page at `to`.
+    pub fn add(&mut self, to: &str, from: u32) {
+        let to = to.split('#').next().unwrap_or("").trim_matches('/');
+        if to == self.from[from as usize].1.trim_matches('/') {
+            return;
+        }
+        match self.to.get_mut(to) {
+            Some(list) => list.push(from),
+            None => {
+                self.to.insert(to.to_string(), vec![from]);
+            }
+        }
+    }
+
+    /// The pages that link to the page at `slug`, by title, then address, each once.
     pub fn of(&self, slug: &str) -> Vec<PageLink> {
-        self.to
-            .get(slug.trim_matches('/'))
-            .map_or_else(Vec::new, |set| {
-                set.iter()
-                    .map(|(title, url)| PageLink {
-                        title: title.clone(),
-                        description: None,
-                        url: url.clone(),
-                    })
-                    .collect()
+        let Some(list) = self.to.get(slug.trim_matches('/')) else {
+            return Vec::new();
+        };
+        let mut pages: Vec<&(String, String)> =
+            list.iter().map(|&i| &self.from[i as usize]).collect();
+        pages.sort();
+        pages.dedup();
+        pages
+            .into_iter()
+            .map(|(title, url)| PageLink {
+                title: title.clone(),
+                description: None,
+                url: url.clone(),
             })
+            .collect()
     }
 }

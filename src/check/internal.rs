@@ -17,9 +17,13 @@ use crate::source::SourceMap;
 /// Checks the links and images of every page against the assembled site. Red links (a
 /// `[[wiki link]]` to a page that does not exist) are warnings, returned when nothing else is
 /// wrong.
+///
+/// `checked` says, per article, whether to check it: a rebuild skips the articles that were
+/// checked before and neither changed nor link to a page that changed.
 pub fn check(
     articles: &[Article],
-    pages: &[PageRecord],
+    pages: &[std::sync::Arc<PageRecord>],
+    checked: Option<&[bool]>,
     output: &SiteOutput,
     sources: &SourceMap,
 ) -> Result<Diagnostics, Diagnostics> {
@@ -30,7 +34,9 @@ pub fn check(
     let found: Vec<Diagnostics> = articles
         .par_iter()
         .zip(pages)
-        .map(|(a, p)| check_page(a, p, articles, &ids, output, sources))
+        .enumerate()
+        .filter(|(i, _)| checked.is_none_or(|c| c[*i]))
+        .map(|(_, (a, p))| check_page(a, p, articles, &ids, output, sources))
         .collect();
     let mut diags = Diagnostics::default();
     for d in found {

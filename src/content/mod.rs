@@ -30,6 +30,8 @@ pub struct Article {
     pub front: FrontMatter,
     /// The body, with the front matter blanked out (same line numbers as the file).
     pub body: Arc<str>,
+    /// The digest of the file's text.
+    pub digest: u64,
 }
 
 impl Article {
@@ -122,8 +124,29 @@ pub fn static_files(project: &Project) -> Result<Vec<StaticFile>, Diagnostics> {
         .collect())
 }
 
+/// Articles read by an earlier build, by their file: the file's stamp when it was read, the
+/// article, and its source.
+pub type Loaded = HashMap<
+    PathBuf,
+    (
+        crate::fsutil::Stamp,
+        Article,
+        Arc<crate::source::SourceFile>,
+    ),
+>;
+
 /// Reads every article.
 pub fn load_articles(project: &Project, sources: &SourceMap) -> Result<Vec<Article>, Diagnostics> {
+    load_articles_since(project, sources, None).map(|(a, _)| a)
+}
+
+/// Reads every article, taking from `previous` the files whose stamp has not changed; also
+/// returns what the next build can take from this one.
+pub fn load_articles_since(
+    project: &Project,
+    sources: &SourceMap,
+    previous: Option<&Loaded>,
+) -> Result<(Vec<Article>, Loaded), Diagnostics> {
     let files = crate::fsutil::walk(&project.content_dir, &project.root, &["md"])?;
     let files: Vec<_> = files
         .into_iter()
@@ -134,15 +157,34 @@ pub fn load_articles(project: &Project, sources: &SourceMap) -> Result<Vec<Artic
                 .any(|c| c.as_os_str().to_string_lossy().starts_with('_'))
         })
         .collect();
-    let results: Vec<Result<Article, Diagnostics>> = files
+    let results: Vec<Result<(Article, Option<crate::fsutil::Stamp>), Diagnostics>> = files
         .par_iter()
-        .map(|(abs, rel)| load_article(abs, rel, project, sources))
+        .map(|(abs, rel)| {
+            // Stamped before it is read: a save during the build is read by the next one.
+            let now = std::fs::metadata(abs)
+                .ok()
+                .map(|m| crate::fsutil::Stamp::of(&m));
+            if let Some((stamp, article, file)) = previous.and_then(|p| p.get(rel)) {
+                if now.as_ref() == Some(stamp) {
+                    let mut a = article.clone();
+                    a.file = sources.add_shared(file.clone());
+                    return Ok((a, now));
+                }
+            }
+            load_article(abs, rel, project, sources).map(|a| (a, now))
+        })
         .collect();
     let mut diags = Diagnostics::default();
     let mut articles = Vec::new();
+    let mut loaded = Loaded::with_capacity(results.len());
     for r in results {
         match r {
-            Ok(a) => articles.push(a),
+            Ok((a, stamp)) => {
+                if let Some(stamp) = stamp {
+                    loaded.insert(a.path.clone(), (stamp, a.clone(), sources.get(a.file)));
+                }
+                articles.push(a);
+            }
             Err(d) => diags.extend(d),
         }
     }
@@ -181,7 +223,7 @@ pub fn load_articles(project: &Project, sources: &SourceMap) -> Result<Vec<Artic
             seen.insert(key, i);
         }
     }
-    diags.into_result(articles)
+    diags.into_result((articles, loaded))
 }
 
 fn load_article(
@@ -244,6 +286,7 @@ fn load_article(
         slug,
         path: rel.to_path_buf(),
         file,
+        digest: crate::deps::Digest::new().add(&*text).finish(),
         front,
         body: Arc::from(body),
     })

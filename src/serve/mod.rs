@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::cmd::Outcome;
 use crate::project::Locate;
@@ -59,6 +59,9 @@ impl State {
     }
 }
 
+/// How long the site must stay unchanged before its search index is made.
+const INDEX_AFTER: Duration = Duration::from_millis(400);
+
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(locate: &Locate, options: &Options) -> Outcome {
     let root = locate.root.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -70,7 +73,8 @@ pub fn run(locate: &Locate, options: &Options) -> Outcome {
         }
     }
     let started = Instant::now();
-    let first = build(locate);
+    let mut cache = crate::pipeline::Cache::default();
+    let first = build(locate, &mut cache).map(|b| b.files);
     let mut served = Served {
         generation: 1,
         ..Served::default()
@@ -154,9 +158,22 @@ pub fn run(locate: &Locate, options: &Options) -> Outcome {
         let state = state.clone();
         let locate = locate.clone();
         let watcher = watcher.clone();
+        // The search index is made on its own thread, for the newest build only, so that a
+        // save is rebuilt and reloaded without waiting for the index of the one before.
+        let (index_tx, index_rx) = std::sync::mpsc::channel::<u64>();
+        let indexed = state.clone();
         std::thread::spawn(move || {
-            add_search_index(&state, 1);
-            rebuild_loop(&locate, &state, &watcher, &changes_rx);
+            while let Ok(mut generation) = index_rx.recv() {
+                // Index once the editor pauses: a burst of saves is indexed once, after it.
+                while let Ok(newer) = index_rx.recv_timeout(INDEX_AFTER) {
+                    generation = newer;
+                }
+                add_search_index(&indexed, generation);
+            }
+        });
+        std::thread::spawn(move || {
+            let _ = index_tx.send(1);
+            rebuild_loop(&locate, &state, &watcher, &changes_rx, cache, &index_tx);
         });
     }
     if options.open {
@@ -178,8 +195,16 @@ pub fn run(locate: &Locate, options: &Options) -> Outcome {
     }
 }
 
-/// Builds the wiki in memory: the site's files, or the report of what is wrong.
-fn build(locate: &Locate) -> Result<BTreeMap<String, Vec<u8>>, String> {
+/// A build in memory: the site's files, and how many of its articles were rendered.
+struct Built {
+    files: BTreeMap<String, Vec<u8>>,
+    rendered: usize,
+    articles: usize,
+}
+
+/// Builds the wiki in memory, taking from `cache` the articles that read nothing that changed:
+/// the site's files, or the report of what is wrong.
+fn build(locate: &Locate, cache: &mut crate::pipeline::Cache) -> Result<Built, String> {
     let sources = SourceMap::default();
     let mut project = match crate::project::discover(locate, &sources) {
         Ok(Ok(p)) => p,
@@ -190,8 +215,12 @@ fn build(locate: &Locate) -> Result<BTreeMap<String, Vec<u8>>, String> {
     // pages are served (see `add_search_index`), so a save reloads without waiting for it.
     project.drafts = true;
     project.index_search = false;
-    match crate::pipeline::run(&project, &sources) {
-        Ok(b) => Ok(b.output.files),
+    match crate::pipeline::run_cached(&project, &sources, Some(cache)) {
+        Ok(b) => Ok(Built {
+            rendered: b.rerendered,
+            articles: b.articles.len(),
+            files: b.output.files,
+        }),
         Err(mut d) => {
             d.sort();
             Err(d.render())
@@ -206,6 +235,8 @@ fn rebuild_loop(
     state: &State,
     watcher: &watch::Watch,
     changes: &std::sync::mpsc::Receiver<Vec<PathBuf>>,
+    mut cache: crate::pipeline::Cache,
+    index: &std::sync::mpsc::Sender<u64>,
 ) {
     while let Ok(mut batch) = changes.recv() {
         while let Ok(more) = changes.try_recv() {
@@ -215,7 +246,7 @@ fn rebuild_loop(
         batch.dedup();
         watcher.refresh(&batch);
         let started = Instant::now();
-        let result = build(locate);
+        let result = build(locate, &mut cache);
         let previous = state.current();
         let mut next = Served {
             generation: previous.generation + 1,
@@ -223,12 +254,17 @@ fn rebuild_loop(
         };
         let what = describe(&batch);
         let line = match result {
-            Ok(files) => {
+            Ok(Built {
+                files,
+                rendered,
+                articles,
+            }) => {
                 if previous.error.is_none() && same_pages(&files, &previous.files) {
                     // A save that changed nothing the site shows: no reload.
                     crate::tell!(
-                        "{what}: rebuilt in {} ms, no page changed",
-                        started.elapsed().as_millis()
+                        "{what}: rebuilt in {} ms, no page changed ({} of {articles} articles rendered)",
+                        started.elapsed().as_millis(),
+                        rendered
                     );
                     continue;
                 }
@@ -244,7 +280,7 @@ fn rebuild_loop(
                 let pages = html_pages(&files);
                 next.files = files;
                 format!(
-                    "{what}: rebuilt {}, {} changed, in {} ms{}",
+                    "{what}: rebuilt {}, {} changed ({rendered} of {articles} articles rendered), in {} ms{}",
                     crate::cmd::count(pages, "page", "pages"),
                     changed,
                     started.elapsed().as_millis(),
@@ -272,7 +308,7 @@ fn rebuild_loop(
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
         let _ = state.reload.send(generation);
         crate::tell!("{line}");
-        add_search_index(state, generation);
+        let _ = index.send(generation);
     }
 }
 

@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod errata;
 mod escaping;
+mod incremental;
 mod init;
 mod publish;
 mod readme;
