@@ -337,6 +337,47 @@ fn verify(path: &Path, record: &Record) -> bool {
     std::fs::read(path).is_ok_and(|bytes| Hash::of(&bytes) == record.hash)
 }
 
+/// Whether the folder `out_dir` holds exactly the files the record says the last publish wrote,
+/// each with its recorded size, modification time and inode, and nothing else. Only `stat`: no
+/// file is read (a build that trusts this still proves nothing changed in its inputs).
+pub fn is_as_recorded(out_dir: &Path, record: &Path) -> bool {
+    let Ok(out_dir) = resolve_link(out_dir) else {
+        return false;
+    };
+    let out_dir = out_dir.as_path();
+    let recorded = read_record(record);
+    if recorded.is_empty() {
+        return false;
+    }
+    let mut seen = 0usize;
+    for entry in walkdir::WalkDir::new(out_dir).min_depth(1) {
+        let Ok(entry) = entry else { return false };
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(out_dir) else {
+            return false;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel == MARKER {
+            continue;
+        }
+        let Some(r) = recorded.get(&rel) else {
+            return false;
+        };
+        match stat(entry.path()) {
+            Some((size, mtime_ns, inode))
+                if size == r.size
+                    && mtime_ns == r.mtime_ns
+                    && inode == r.inode
+                    && mtime_ns != 0 => {}
+            _ => return false,
+        }
+        seen += 1;
+    }
+    seen == recorded.len()
+}
+
 /// The record of the files of the previous publish.
 fn read_record(path: &Path) -> HashMap<String, Record> {
     let Ok(text) = std::fs::read_to_string(path) else {
