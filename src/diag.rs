@@ -53,6 +53,19 @@ pub struct Diagnostic {
     /// What to do about it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub help: Vec<String>,
+    /// What kind of finding it is, where a later stage treats some kinds differently.
+    #[serde(skip)]
+    pub kind: Kind,
+}
+
+/// A kind of finding that a later stage looks for (never by the text of its message).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Kind {
+    #[default]
+    Other,
+    /// A `[[wiki link]]` to a page that does not exist: a warning for `build`, an error for
+    /// `check` unless the wiki says otherwise.
+    RedLink,
 }
 
 impl Diagnostic {
@@ -65,7 +78,14 @@ impl Diagnostic {
             label: None,
             notes: Vec::new(),
             help: Vec::new(),
+            kind: Kind::Other,
         }
+    }
+
+    /// Marks the kind of finding.
+    pub fn kind(mut self, kind: Kind) -> Diagnostic {
+        self.kind = kind;
+        self
     }
 
     /// A warning with a message and no location yet.

@@ -49,9 +49,6 @@ pub fn check(
     }
 }
 
-/// The message of a red link's warning (also how `check` finds them among the warnings).
-pub const RED_LINK: &str = "red link";
-
 fn check_page(
     a: &Article,
     p: &PageRecord,
@@ -86,7 +83,8 @@ fn check_page(
             .get_mut(link.dest.as_str())
             .and_then(VecDeque::pop_front);
         if link.red {
-            let d = Diagnostic::warning(format!("{RED_LINK}: no page is called `{}`", link.dest));
+            let d = Diagnostic::warning(format!("red link: no page is called `{}`", link.dest))
+                .kind(crate::diag::Kind::RedLink);
             let d = match &range {
                 Some(r) => d.at(sources, a.body_pos(r.clone())).label("no such page"),
                 None => d.at(sources, a.body_pos(0..0)),

@@ -71,7 +71,7 @@ pub fn run(
     // Red links: errors for `check`, unless the wiki says `links: { red_links: warning }`.
     for mut w in build.warnings.0.iter().cloned() {
         if project.config.links.red_links == crate::project::Severity::Error
-            && w.message.starts_with(crate::check::internal::RED_LINK)
+            && w.kind == crate::diag::Kind::RedLink
         {
             w.severity = crate::diag::Severity::Error;
         }
