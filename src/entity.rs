@@ -603,6 +603,11 @@ fn source_of(model: &Model, r: ValueRef) -> Option<String> {
     if field.is_derived() {
         return None;
     }
+    source_text(field, d)
+}
+
+/// A field's source and as-of date (or its dataset's): `Eurostat, as of 2026-04`.
+fn source_text(field: &crate::data::Field, d: Option<&Dataset>) -> Option<String> {
     let source = field
         .source
         .as_ref()
@@ -624,18 +629,8 @@ fn account(field: &crate::data::Field, d: Option<&Dataset>) -> String {
     if let Some(f) = &field.formula {
         return format!("{}: = {}", field.title, f.text.trim());
     }
-    let source = field
-        .source
-        .as_ref()
-        .or(d.and_then(|d| d.meta.source.as_ref()));
-    let as_of = field
-        .as_of
-        .as_ref()
-        .or(d.and_then(|d| d.meta.as_of.as_ref()));
-    match (source, as_of) {
-        (Some(s), Some(a)) => format!("{}: {s}, as of {a}", field.title),
-        (Some(s), None) => format!("{}: {s}", field.title),
-        (None, Some(a)) => format!("{}: as of {a}", field.title),
-        (None, None) => field.title.clone(),
+    match source_text(field, d) {
+        Some(s) => format!("{}: {s}", field.title),
+        None => field.title.clone(),
     }
 }

@@ -12,15 +12,20 @@ use crate::harness::Wiki;
 
 type Files = BTreeMap<String, Vec<u8>>;
 
-/// A clean build's files, and a build with the cache's files and how many articles it rendered.
-fn both(wiki: &Wiki, cache: &mut Cache) -> (Files, Files, usize) {
+/// The wiki as the build reads it.
+fn project(wiki: &Wiki, sources: &SourceMap) -> driftless::project::Project {
     let locate = Locate {
         root: Some(wiki.root.clone()),
         out: None,
     };
+    discover(&locate, sources).unwrap().unwrap()
+}
+
+/// A clean build's files, and a build with the cache's files and how many articles it rendered.
+fn both(wiki: &Wiki, cache: &mut Cache) -> (Files, Files, usize) {
     let build = |cache: Option<&mut Cache>| {
         let sources = SourceMap::default();
-        let project = discover(&locate, &sources).unwrap().unwrap();
+        let project = project(wiki, &sources);
         match run_cached(&project, &sources, cache) {
             Ok(b) => (b.output.files, b.rerendered),
             Err(d) => panic!("the wiki does not build:\n{}", d.render()),
@@ -30,8 +35,13 @@ fn both(wiki: &Wiki, cache: &mut Cache) -> (Files, Files, usize) {
     let (cached, rendered) = build(Some(cache));
     // `run` is `run_cached` without a cache.
     let sources = SourceMap::default();
-    let project = discover(&locate, &sources).unwrap().unwrap();
-    assert_eq!(run(&project, &sources).unwrap().output.files, clean);
+    assert_eq!(
+        run(&project(wiki, &sources), &sources)
+            .unwrap()
+            .output
+            .files,
+        clean
+    );
     (clean, cached, rendered)
 }
 
@@ -143,15 +153,7 @@ fn a_rebuild_from_the_cache_is_a_clean_build_and_renders_only_the_articles_an_ed
         "balcony,Balcony 800 W,450,lots",
     );
     let sources = SourceMap::default();
-    let project = discover(
-        &Locate {
-            root: Some(wiki.root.clone()),
-            out: None,
-        },
-        &sources,
-    )
-    .unwrap()
-    .unwrap();
+    let project = project(&wiki, &sources);
     assert!(run_cached(&project, &sources, Some(&mut cache)).is_err());
     wiki.edit(
         "data/panels.csv",
