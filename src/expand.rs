@@ -79,7 +79,7 @@ pub fn expand_article(
     let recording = std::mem::take(&mut *scope.recording.lock().unwrap_or_else(|e| e.into_inner()));
     let mut diags = Diagnostics::default();
     for claim in recording.claims.iter().filter(|c| !c.holds) {
-        let pos = locate(&article.body, &claim.formula, article, sources);
+        let pos = locate_claim(article, &claim.formula);
         let what = if claim.message.is_empty() {
             claim.formula.clone()
         } else {
@@ -291,19 +291,58 @@ fn blank_failed_value(text: &str, err: &minijinja::Error) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The position of `needle` in an article's body (for claims, found after rendering).
+/// The position of the first `needle` in an article's body (for an external link, found by
+/// `check` after the build).
 pub fn locate(body: &str, needle: &str, article: &Article, sources: &SourceMap) -> Pos {
     let offset = body.find(needle).unwrap_or(0);
-    let before = &body[..offset];
-    let line = before.matches('\n').count() as u32 + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
     let _ = sources;
-    Pos {
-        file: article.file,
-        line,
-        col,
-        len: needle.chars().count().max(1) as u32,
+    article.body_pos(offset..offset + needle.len())
+}
+
+/// Where the claim with formula `formula` is written: the first string of a `claim(...)` tag
+/// whose text, once its escapes (`\"`) are read, is the formula.
+fn locate_claim(article: &Article, formula: &str) -> Pos {
+    let body: &str = &article.body;
+    for tag in crate::jinja::tags(body) {
+        let inner = &body[tag.inner.clone()];
+        let Some(call) = inner.find("claim(") else {
+            continue;
+        };
+        let after = tag.inner.start + call + "claim(".len();
+        let rest = &body[after..tag.inner.end];
+        let lead = rest.len() - rest.trim_start().len();
+        if let Some((text, len)) = string_literal(&rest[lead..]) {
+            if text == formula {
+                // The formula starts after the opening quote.
+                let start = after + lead + 1;
+                return article.body_pos(start..start + len.saturating_sub(2));
+            }
+        }
     }
+    Pos::file_start(article.file, 1)
+}
+
+/// A string literal at the start of `text` (`"..."` or `'...'`, with backslash escapes): its
+/// value and its length in bytes, quotes included.
+fn string_literal(text: &str) -> Option<(String, usize)> {
+    let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut value = String::new();
+    let mut chars = text.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                let (_, e) = chars.next()?;
+                value.push(match e {
+                    'n' => '\n',
+                    't' => '\t',
+                    other => other,
+                });
+            }
+            c if c == quote => return Some((value, i + 1)),
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 /// Turns a template error into a diagnostic; undefined names get the formula checker's
