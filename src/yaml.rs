@@ -254,7 +254,12 @@ pub fn error_to_diagnostic(
         message.truncate(i);
     }
     let message = message.trim().trim_end_matches('.').to_string();
-    let (message, help) = explain(&message);
+    let Explained {
+        message,
+        help,
+        key,
+        tabs,
+    } = explain(&message);
     // The `key: value` the error points into (in a flow mapping, the entry at the column).
     let entry = inner.location().filter(|l| l.line() > 0).and_then(|l| {
         let line = sources.get(file).line_text(l.line() as u32)?.to_string();
@@ -271,17 +276,19 @@ pub fn error_to_diagnostic(
             None => Some(line),
         }
     });
-    let (message, help) = match type_mismatch(&message, entry.as_deref()) {
-        Some((m, h)) => (m, Some(h)),
-        None => (message, help),
+    let (message, help, key, tabs) = match type_mismatch(&message, entry.as_deref()) {
+        Some((m, h)) => (m, Some(h), None, false),
+        None => (message, help, key, tabs),
     };
-    let (message, help) = match indentation(&message, inner.location(), file, sources) {
+    let (message, help, key, tabs) = match indentation(&message, inner.location(), file, sources) {
         Some(h) if h.starts_with("this line") => (
             "invalid YAML: the indentation of this line does not fit the lines above".to_string(),
             Some(h),
+            None,
+            false,
         ),
-        Some(h) => (message, Some(h)),
-        None => (message, help),
+        Some(h) => (message, Some(h), key, false),
+        None => (message, help, key, tabs),
     };
     let mut d = Diagnostic::error(message);
     if let Some(h) = help {
@@ -291,7 +298,7 @@ pub fn error_to_diagnostic(
         Some(loc) if loc.line() > 0 => {
             let mut col = loc.column().max(1) as u32;
             // serde-saphyr points after the indentation; a tab in it is what is wrong.
-            if d.help.iter().any(|h| h.contains("tabs")) {
+            if tabs {
                 let text = sources.get(file);
                 if let Some(i) = text
                     .line_text(loc.line() as u32)
@@ -325,15 +332,7 @@ pub fn error_to_diagnostic(
                 }
             }
             // A key named in the message is underlined whole.
-            let len =
-                if d.message.starts_with("unknown setting `") || d.message.contains("the key `") {
-                    d.message
-                        .split('`')
-                        .nth(1)
-                        .map_or(1, |k| k.chars().count().max(1))
-                } else {
-                    1
-                } as u32;
+            let len = key.as_deref().map_or(1, |k| k.chars().count().max(1)) as u32;
             let pos = Pos {
                 file,
                 line: loc.line() as u32,
@@ -502,8 +501,29 @@ fn indentation(
     ))
 }
 
+/// A YAML error in the editor's terms.
+struct Explained {
+    message: String,
+    help: Option<String>,
+    /// The key the message names, underlined whole.
+    key: Option<String>,
+    /// Whether a tab in the indentation is what is wrong (reported at the tab).
+    tabs: bool,
+}
+
+impl Explained {
+    fn new(message: String, help: Option<String>) -> Explained {
+        Explained {
+            message,
+            help,
+            key: None,
+            tabs: false,
+        }
+    }
+}
+
 /// Rewrites the YAML errors editors meet most in their terms, with a hint on how to fix them.
-fn explain(message: &str) -> (String, Option<String>) {
+fn explain(message: &str) -> Explained {
     let lower = message.to_lowercase();
     // The first name in backticks: serde's `unknown field `x``, `missing field `x``.
     let quoted = message.split('`').nth(1).unwrap_or_default();
@@ -522,10 +542,13 @@ fn explain(message: &str) -> (String, Option<String>) {
         } else {
             crate::diag::did_you_mean(quoted, "setting", expected.iter().copied())
         };
-        return (format!("unknown setting `{quoted}`"), Some(help));
+        return Explained {
+            key: Some(quoted.to_string()),
+            ..Explained::new(format!("unknown setting `{quoted}`"), Some(help))
+        };
     }
     if lower.starts_with("missing field") {
-        return (
+        return Explained::new(
             format!("the setting `{quoted}` is missing"),
             Some(format!("add `{quoted}: ...`")),
         );
@@ -545,14 +568,17 @@ fn explain(message: &str) -> (String, Option<String>) {
         } else {
             format!("invalid YAML: the key `{key}` appears twice in this mapping")
         };
-        return (
-            text,
-            Some("each key may appear once in a mapping: remove or rename one of them".into()),
-        );
+        return Explained {
+            key: Some(key.to_string()).filter(|k| !k.is_empty()),
+            ..Explained::new(
+                text,
+                Some("each key may appear once in a mapping: remove or rename one of them".into()),
+            )
+        };
     }
     if lower.contains("budget") || lower.contains("alias") || lower.contains("recursion") {
         if (lower.contains("depth") && !lower.contains("alias")) || lower.contains("recursion") {
-            return (
+            return Explained::new(
                 format!("invalid YAML: nested more than {MAX_DEPTH} levels deep"),
                 Some(
                     "datasets need only a few levels of nesting: check for unbalanced brackets"
@@ -560,7 +586,7 @@ fn explain(message: &str) -> (String, Option<String>) {
                 ),
             );
         }
-        return (
+        return Explained::new(
             "invalid YAML: the file expands to more values than driftless reads".to_string(),
             Some("the file expands to too many values (a YAML alias bomb, or a dataset too large for YAML): put large datasets in CSV, and repeat values instead of nesting aliases".into()),
         );
@@ -581,7 +607,10 @@ fn explain(message: &str) -> (String, Option<String>) {
     } else {
         format!("invalid YAML: {message}")
     };
-    (text, help.map(str::to_string))
+    Explained {
+        tabs: lower.contains("tab"),
+        ..Explained::new(text, help.map(str::to_string))
+    }
 }
 
 fn convert(raw: Spanned<Raw>, file: FileId) -> Node {
